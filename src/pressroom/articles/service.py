@@ -1,0 +1,123 @@
+"""Writing, reading, listing and favoriting articles."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pressroom.articles import schemas, slugs
+from pressroom.articles.errors import ArticleNotFound, NotArticleAuthor
+from pressroom.articles.repository import ArticleFilters, ArticleRepository
+from pressroom.articles.views import ArticlePage, ArticleView
+from pressroom.core.models import utcnow
+
+SLUG_ATTEMPTS = 8
+T = TypeVar("T")
+
+
+class ArticleService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.articles = ArticleRepository(session)
+
+    async def get(self, slug: str, viewer_id: int | None) -> ArticleView:
+        """One article as `viewer_id` sees it."""
+        return await self._view(await self.articles.id_by_slug(slug), viewer_id)
+
+    async def list(
+        self, filters: ArticleFilters, viewer_id: int | None, *, limit: int, offset: int
+    ) -> ArticlePage:
+        """Articles matching every filter, newest first."""
+        return await self.articles.page(filters, viewer_id, limit=limit, offset=offset)
+
+    async def create(self, author_id: int, data: schemas.NewArticle) -> ArticleView:
+        """Publish an article under a unique slug derived from its title."""
+        now = utcnow()
+        values = {
+            "title": data.title,
+            "description": data.description,
+            "body": data.body,
+            "author_id": author_id,
+            "favorites_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        article_id = await self._with_unique_slug(
+            data.title, lambda slug: self.articles.insert({**values, "slug": slug})
+        )
+        await self.articles.tags.set_for_article(article_id, data.tag_list or [])
+        return await self._view(article_id, author_id)
+
+    async def update(self, slug: str, editor_id: int, data: schemas.UpdateArticle) -> ArticleView:
+        """Change the fields sent; only the author may. A new title gives a new slug."""
+        article_id, title = await self._owned(slug, editor_id)
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if data.description is not None:
+            values["description"] = data.description
+        if data.body is not None:
+            values["body"] = data.body
+        if data.title is not None and data.title != title:
+            values["title"] = data.title
+            await self._with_unique_slug(
+                data.title, lambda new: self.articles.update(article_id, {**values, "slug": new})
+            )
+        else:
+            await self.articles.update(article_id, values)
+        if data.tag_list is not None:
+            await self.articles.tags.set_for_article(article_id, data.tag_list)
+        return await self._view(article_id, editor_id)
+
+    async def delete(self, slug: str, editor_id: int) -> None:
+        """Delete an article with its comments and favorites; only the author may."""
+        article_id, _ = await self._owned(slug, editor_id)
+        await self.articles.delete(article_id)
+
+    async def favorite(self, slug: str, user_id: int) -> ArticleView:
+        """Favorite an article; doing it twice is not an error."""
+        article_id = await self._id(slug)
+        await self.articles.favorite(user_id, article_id)
+        return await self._view(article_id, user_id)
+
+    async def unfavorite(self, slug: str, user_id: int) -> ArticleView:
+        """Take a favorite back; one never given is not an error."""
+        article_id = await self._id(slug)
+        await self.articles.unfavorite(user_id, article_id)
+        return await self._view(article_id, user_id)
+
+    async def _id(self, slug: str) -> int:
+        article_id = await self.articles.id_by_slug(slug)
+        if article_id is None:
+            raise ArticleNotFound()
+        return article_id
+
+    async def _owned(self, slug: str, editor_id: int) -> tuple[int, str]:
+        found = await self.articles.ownership(slug)
+        if found is None:
+            raise ArticleNotFound()
+        article_id, author_id, title = found
+        if author_id != editor_id:
+            raise NotArticleAuthor()
+        return article_id, title
+
+    async def _view(self, article_id: int | None, viewer_id: int | None) -> ArticleView:
+        view = None if article_id is None else await self.articles.view(article_id, viewer_id)
+        if view is None:
+            raise ArticleNotFound()
+        return view
+
+    async def _with_unique_slug(self, title: str, write: Callable[[str], Awaitable[T]]) -> T:
+        base = slugs.base_slug(title)
+        candidate = base
+        if slugs.is_reserved(base) or await self.articles.slug_taken(base):
+            candidate = slugs.unique_variant(base)
+        for _ in range(SLUG_ATTEMPTS):
+            try:
+                # A savepoint: losing a race for a slug must not abort the whole request.
+                async with self.session.begin_nested():
+                    return await write(candidate)
+            except IntegrityError:
+                candidate = slugs.unique_variant(base)
+        raise RuntimeError("no free slug after several attempts")  # pragma: no cover

@@ -1,0 +1,82 @@
+"""Comments on an article."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from starlette.responses import Response
+
+from pressroom.articles.dependencies import SlugPath
+from pressroom.auth.dependencies import CurrentCaller, OptionalCaller
+from pressroom.comments import schemas
+from pressroom.comments.service import CommentService
+from pressroom.core.db import SessionDep
+from pressroom.core.errors import error_responses
+from pressroom.core.pagination import MAX_LIMIT, Offset
+from pressroom.core.responses import json_response
+
+router = APIRouter(prefix="/articles/{slug}/comments", tags=["comments"])
+
+MAX_ID = 2**31 - 1
+
+
+def get_comment_service(session: SessionDep) -> CommentService:
+    return CommentService(session)
+
+
+CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]
+CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id.")]
+
+
+@router.post(
+    "",
+    summary="Comment on an article",
+    status_code=201,
+    response_model=schemas.SingleCommentResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def create_comment(
+    slug: SlugPath,
+    body: schemas.NewCommentRequest,
+    caller: CurrentCaller,
+    service: CommentServiceDep,
+) -> Response:
+    comment = await service.create(slug, caller.id, body.comment)
+    return json_response({"comment": comment.to_json()}, status_code=201)
+
+
+@router.get(
+    "",
+    summary="An article's comments, newest first",
+    response_model=schemas.MultipleCommentsResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def get_comments(
+    slug: SlugPath,
+    caller: OptionalCaller,
+    service: CommentServiceDep,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_LIMIT, description="Page size; all comments when absent."),
+    ] = None,
+    offset: Offset = 0,
+) -> Response:
+    comments = await service.list(
+        slug, caller.id if caller else None, limit=limit, offset=offset
+    )
+    return json_response({"comments": [comment.to_json() for comment in comments]})
+
+
+@router.delete(
+    "/{comment_id}",
+    summary="Delete a comment (comment author only)",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def delete_comment(
+    slug: SlugPath, comment_id: CommentId, caller: CurrentCaller, service: CommentServiceDep
+) -> Response:
+    await service.delete(slug, comment_id, caller.id)
+    return Response(status_code=204)

@@ -1,0 +1,132 @@
+"""Engine, sessions and the one-transaction-per-request session dependency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from pressroom.core.settings import Settings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SQLITE_BEGIN = "pressroom_sqlite_begin"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    db = settings.database
+    common: dict[str, Any] = {"echo": db.echo, "pool_pre_ping": False}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": db.busy_timeout, "check_same_thread": False},
+            pool_size=db.pool_size,
+            max_overflow=db.max_overflow,
+            pool_timeout=db.pool_timeout,
+            **common,
+        )
+        _configure_sqlite(engine, busy_timeout_ms=int(db.busy_timeout * 1000))
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=db.pool_size,
+        max_overflow=db.max_overflow,
+        pool_timeout=db.pool_timeout,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": db.connect_timeout,
+            "command_timeout": db.statement_timeout + 1,
+            "server_settings": {
+                "statement_timeout": str(int(db.statement_timeout * 1000)),
+                "idle_in_transaction_session_timeout": "60000",
+                "application_name": "pressroom",
+            },
+        },
+        **common,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys, busy timeout, and explicit BEGIN (IMMEDIATE for writers)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control away from the driver so that we can emit BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={busy_timeout_ms}",
+            "PRAGMA synchronous=NORMAL",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Readers run each statement on its own (like Postgres autocommit reads); writers take
+        # the write lock up front, so they queue on busy_timeout instead of failing mid-way.
+        if connection.get_execution_options().get(_SQLITE_BEGIN):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def transactional(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for writers: real transactions (BEGIN IMMEDIATE on SQLite)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_SQLITE_BEGIN: True})
+
+
+class Database:
+    """Owns the engine and hands out sessions; opened and closed by the app lifespan."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        writer = transactional(engine)
+        # Reads need no transaction: skipping BEGIN/ROLLBACK saves two round trips.
+        reader = engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._writer = async_sessionmaker(writer, expire_on_commit=False)
+        self._reader = async_sessionmaker(reader, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        factory = self._reader if readonly else self._writer
+        async with factory() as session:
+            try:
+                yield session
+                if not readonly:
+                    await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.session(readonly=request.method in READ_METHODS) as session:
+        yield session
+
+
+# scope="function": the commit runs before the response is sent, so a failed commit
+# becomes an error response instead of a 2xx for work that was lost.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,233 @@
+"""The error tree and the one renderer that turns every failure into the Conduit envelope."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from pressroom.core.responses import json_response
+
+logger = logging.getLogger("pressroom.errors")
+
+AUTH_CHALLENGE = 'Token realm="pressroom", Bearer realm="pressroom"'
+
+
+class ErrorEnvelope(BaseModel):
+    """`{"errors": {"<field or topic>": ["message", ...]}}`"""
+
+    errors: dict[str, list[str]]
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    field: ClassVar[str] = "request"
+    message: ClassVar[str] = "is invalid"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.errors: dict[str, list[str]] = {
+            field or self.field: [message or self.message],
+        }
+        super().__init__(self.errors)
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    field = "token"
+    message = "is missing"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": AUTH_CHALLENGE}
+
+
+class InvalidToken(Unauthorized):
+    message = "is invalid"
+
+
+class InvalidCredentials(Unauthorized):
+    field = "credentials"
+    message = "invalid"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    message = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    message = "not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    message = "has already been taken"
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        super().__init__()
+        self.errors = {name: [self.message] for name in fields}
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    message = "is invalid"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    field = "service"
+    message = "temporarily unavailable, retry shortly"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}
+
+
+def envelope(errors: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    return {"errors": {key: list(messages) for key, messages in errors.items()}}
+
+
+def error_response(
+    status_code: int, errors: Mapping[str, Sequence[str]], headers: Mapping[str, str] | None = None
+) -> Response:
+    return json_response(envelope(errors), status_code=status_code, headers=headers)
+
+
+_TOO_SHORT = frozenset({"string_too_short", "too_short"})
+_HTTP_TOPICS = {
+    # FastAPI answers 400 when a body cannot be parsed at all (nesting too deep, a number
+    # too long): for a client that is the same mistake as malformed JSON, so the same 422.
+    400: ("body", "is not valid JSON"),
+    401: ("token", "is missing"),
+    403: ("request", "forbidden"),
+    404: ("route", "not found"),
+    405: ("method", "not allowed"),
+    413: ("body", "too large"),
+}
+
+
+def _validation_field(loc: Sequence[int | str]) -> str:
+    """The innermost named part: ("body", "user", "email") -> "email", ("query", "limit") -> "limit"."""
+    names = [part for part in loc if isinstance(part, str)]
+    return names[-1] if names else "body"
+
+
+def _validation_message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    if kind == "missing" or (kind in _TOO_SHORT and error.get("input") in ("", None)):
+        return "can't be blank"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def validation_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for error in errors:
+        field = _validation_field(tuple(error.get("loc", ())))
+        message = _validation_message(error)
+        bucket = result.setdefault(field, [])
+        if message not in bucket:
+            bucket.append(message)
+    return result or {"body": ["is invalid"]}
+
+
+async def _app_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.errors, exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, validation_errors(exc.errors()))
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    field, message = _HTTP_TOPICS.get(exc.status_code, ("request", str(exc.detail).lower()))
+    status_code = 422 if exc.status_code == 400 else exc.status_code
+    if exc.status_code == 401:
+        headers = {"WWW-Authenticate": AUTH_CHALLENGE, **(exc.headers or {})}
+    else:
+        headers = dict(exc.headers or {})
+    return error_response(status_code, {field: [message]}, headers)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return _app_error_response(ServiceUnavailable(field="database"))
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or _is_connection_failure(exc):
+        return await _database_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
+def _is_connection_failure(exc: DBAPIError) -> bool:
+    names = {type(exc.orig).__name__, type(getattr(exc.orig, "__cause__", None)).__name__}
+    return bool(
+        names
+        & {
+            "ConnectionDoesNotExistError",
+            "InterfaceError",
+            "ConnectionRefusedError",
+            "CannotConnectNowError",
+            "TooManyConnectionsError",
+            "QueryCanceledError",
+            "TimeoutError",
+        }
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, {"server": ["internal error"]})
+
+
+def _app_error_response(exc: AppError) -> Response:
+    return error_response(exc.status_code, exc.errors, exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
+    app.add_exception_handler(ConnectionError, _database_unavailable)
+    app.add_exception_handler(TimeoutError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the given error codes, all with the envelope schema."""
+    descriptions = {
+        401: "Missing or invalid credentials",
+        403: "Authenticated but not allowed",
+        404: "Not found",
+        409: "Already taken",
+        422: "Validation failed",
+    }
+    return {
+        code: {"model": ErrorEnvelope, "description": descriptions.get(code, "Error")}
+        for code in codes
+    }

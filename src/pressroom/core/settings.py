@@ -1,0 +1,190 @@
+"""Typed configuration: one `Settings` object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+JWT_SECRET_FILE = "jwt-secret"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL: `sqlite+aiosqlite:///path.db` or "
+        "`postgresql+asyncpg://user:pass@host/db`. Default: a SQLite file in the data directory.",
+    )
+    pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per worker.")
+    max_overflow: int = Field(default=10, ge=0, le=200, description="Extra connections under load.")
+    pool_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to wait for a free pooled connection."
+    )
+    connect_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to establish a new connection."
+    )
+    statement_timeout: float = Field(
+        default=15.0, gt=0, le=600, description="Seconds one SQL statement may run."
+    )
+    busy_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="SQLite: seconds a writer waits for the write lock."
+    )
+    allow_sqlite_multiworker: bool = Field(
+        default=False, description="Allow several server workers on one SQLite file in production."
+    )
+    echo: bool = Field(default=False, description="Log every SQL statement (development only).")
+
+
+class RedisSettings(BaseModel):
+    url: SecretStr | None = Field(
+        default=None, description="redis:// URL; unset means in-process cache, limiter and broker."
+    )
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 signing key, at least 32 characters. Required in production; "
+        "in development a random one is generated once and kept in the data directory.",
+    )
+    jwt_issuer: str = Field(default="pressroom", min_length=1)
+    jwt_audience: str = Field(default="pressroom-api", min_length=1)
+    token_lifetime_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600, description="Conduit token lifetime."
+    )
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    argon2_memory_cost: int = Field(default=19456, ge=19456, description="KiB (OWASP minimum).")
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+
+
+class CorsSettings(BaseModel):
+    allow_origins: Annotated[list[str], NoDecode] | None = Field(
+        default=None,
+        description="Allowed origins, comma-separated or a JSON list. Default: any origin "
+        "(without credentials) in development, none in production.",
+    )
+    allow_credentials: bool = False
+
+    @field_validator("allow_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import orjson
+
+                return orjson.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Proxies whose X-Forwarded-* headers are trusted."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PRESSROOM_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Field(default=Path("data"), description="Where SQLite and local state live.")
+    debug: bool = False
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    auth: AuthSettings = AuthSettings()
+    cors: CorsSettings = CorsSettings()
+    server: ServerSettings = ServerSettings()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'pressroom.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def cors_origins(self) -> list[str]:
+        if self.cors.allow_origins is not None:
+            return self.cors.allow_origins
+        return [] if self.is_production else ["*"]
+
+    @field_validator("database")
+    @classmethod
+    def _known_driver(cls, value: DatabaseSettings) -> DatabaseSettings:
+        url = value.url
+        if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _safe_for_production(self) -> Self:
+        if "*" in self.cors_origins and self.cors.allow_credentials:
+            raise ValueError("CORS: a wildcard origin cannot be combined with credentials")
+        if not self.is_production:
+            return self
+        secret = self.auth.jwt_secret
+        if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"production needs PRESSROOM_AUTH__JWT_SECRET of at least {MIN_SECRET_LENGTH} "
+                "characters"
+            )
+        if self.is_sqlite and self.server.workers > 1 and not self.database.allow_sqlite_multiworker:
+            raise ValueError(
+                "SQLite with several workers: use Postgres, or set "
+                "PRESSROOM_DATABASE__ALLOW_SQLITE_MULTIWORKER=true"
+            )
+        return self
+
+    def signing_key(self) -> str:
+        """The JWT key; in development, generated once and kept in the data directory."""
+        if self.auth.jwt_secret is not None:
+            return self.auth.jwt_secret.get_secret_value()
+        path = self.data_dir / JWT_SECRET_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Written aside, then linked into place: concurrent workers agree on one key.
+            fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".jwt-")
+            try:
+                os.write(fd, secrets.token_urlsafe(48).encode())
+                os.close(fd)
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+            finally:
+                os.unlink(tmp)
+        return path.read_text(encoding="utf-8").strip()
+
+    def has_generated_secret(self) -> bool:
+        return self.auth.jwt_secret is None

@@ -1,0 +1,82 @@
+"""`create_app(settings)`: the one place that wires Pressroom together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from pressroom import __version__
+from pressroom.articles.router import router as articles_router
+from pressroom.auth.passwords import Passwords
+from pressroom.auth.tokens import Tokens
+from pressroom.comments.router import router as comments_router
+from pressroom.core.db import Database, create_engine
+from pressroom.core.docs import install_docs
+from pressroom.core.errors import install_error_handlers
+from pressroom.core.settings import Settings
+from pressroom.profiles.router import router as profiles_router
+from pressroom.tags.router import router as tags_router
+from pressroom.users.router import router as users_router
+
+logger = logging.getLogger("pressroom")
+
+TITLE = "Pressroom"
+DESCRIPTION = (
+    "A publishing platform API that speaks the RealWorld **Conduit** API. "
+    "Errors always have the shape `{\"errors\": {\"<field>\": [\"message\"]}}`."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if settings.has_generated_secret():
+        logger.warning(
+            "no PRESSROOM_AUTH__JWT_SECRET set: using a generated key kept in %s "
+            "(fine for development, refused in production)",
+            settings.data_dir,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(create_engine(settings))
+        try:
+            yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        debug=settings.debug and not settings.is_production,
+    )
+    app.state.settings = settings
+    app.state.tokens = Tokens(settings)
+    app.state.passwords = Passwords(settings.auth)
+
+    api = APIRouter(prefix="/api")
+    for router in (users_router, profiles_router, articles_router, comments_router, tags_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    install_error_handlers(app)
+    install_docs(app, TITLE)
+    origins = settings.cors_origins
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=settings.cors.allow_credentials,
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,67 @@
+"""Public profiles and following."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from starlette.responses import Response
+
+from pressroom.auth.dependencies import CurrentCaller, OptionalCaller
+from pressroom.core.db import SessionDep
+from pressroom.core.errors import error_responses
+from pressroom.core.responses import json_response
+from pressroom.core.text import Line
+from pressroom.profiles import schemas
+from pressroom.profiles.service import ProfileService
+from pressroom.profiles.views import ProfileView
+
+router = APIRouter(prefix="/profiles", tags=["profiles"])
+
+
+def get_profile_service(session: SessionDep) -> ProfileService:
+    return ProfileService(session)
+
+
+ProfileServiceDep = Annotated[ProfileService, Depends(get_profile_service)]
+UsernamePath = Annotated[Line, Path(max_length=64, description="Case-insensitive username.")]
+
+
+def _profile(view: ProfileView) -> Response:
+    return json_response({"profile": view.to_json()})
+
+
+@router.get(
+    "/{username}",
+    summary="Get a profile",
+    response_model=schemas.ProfileResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def get_profile(
+    username: UsernamePath, caller: OptionalCaller, service: ProfileServiceDep
+) -> Response:
+    return _profile(await service.get(username, caller.id if caller else None))
+
+
+@router.post(
+    "/{username}/follow",
+    summary="Follow a user (idempotent)",
+    response_model=schemas.ProfileResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def follow_user(
+    username: UsernamePath, caller: CurrentCaller, service: ProfileServiceDep
+) -> Response:
+    return _profile(await service.follow(username, caller.id))
+
+
+@router.delete(
+    "/{username}/follow",
+    summary="Unfollow a user (idempotent)",
+    response_model=schemas.ProfileResponse,
+    responses=error_responses(401, 404, 422),
+)
+async def unfollow_user(
+    username: UsernamePath, caller: CurrentCaller, service: ProfileServiceDep
+) -> Response:
+    return _profile(await service.unfollow(username, caller.id))

@@ -1,0 +1,61 @@
+"""Every SQL statement about tags."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pressroom.core.upserts import insert_ignoring_conflicts
+from pressroom.tags.models import ArticleTag, Tag
+
+
+class TagRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_articles(self, article_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Sorted tag names per article, in one statement."""
+        tags: dict[int, list[str]] = defaultdict(list)
+        if not article_ids:
+            return tags
+        rows = await self.session.execute(
+            select(ArticleTag.article_id, Tag.name)
+            .join(Tag, Tag.id == ArticleTag.tag_id)
+            .where(ArticleTag.article_id.in_(article_ids))
+        )
+        for article_id, name in rows:
+            tags[article_id].append(name)
+        for names in tags.values():
+            names.sort()
+        return tags
+
+    async def set_for_article(self, article_id: int, names: Iterable[str]) -> None:
+        """Replace an article's tags, creating tags that do not exist yet."""
+        wanted = sorted(set(names))
+        await self.session.execute(delete(ArticleTag).where(ArticleTag.article_id == article_id))
+        if not wanted:
+            return
+        await insert_ignoring_conflicts(
+            self.session,
+            Tag.__table__,  # type: ignore[arg-type]
+            [{"name": name} for name in wanted],
+        )
+        ids = await self.session.scalars(select(Tag.id).where(Tag.name.in_(wanted)))
+        await self.session.execute(
+            insert(ArticleTag), [{"article_id": article_id, "tag_id": tag_id} for tag_id in ids]
+        )
+
+    async def popular(self, limit: int) -> list[str]:
+        """Tags in use, most used first, then by name."""
+        uses = func.count(ArticleTag.article_id)
+        rows = await self.session.scalars(
+            select(Tag.name)
+            .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+            .group_by(Tag.id, Tag.name)
+            .order_by(uses.desc(), Tag.name)
+            .limit(limit)
+        )
+        return list(rows)

@@ -1,0 +1,77 @@
+"""Registration, login and the caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from pressroom.auth.dependencies import CurrentCaller, TokensDep
+from pressroom.core.errors import error_responses
+from pressroom.core.responses import json_response
+from pressroom.users import schemas
+from pressroom.users.dependencies import UserServiceDep
+from pressroom.users.models import User
+
+router = APIRouter(tags=["users"])
+
+
+def _user(user: User, token: str) -> dict[str, object]:
+    return {
+        "user": {
+            "email": user.email,
+            "token": token,
+            "username": user.username,
+            "bio": user.bio,
+            "image": user.image,
+        }
+    }
+
+
+@router.post(
+    "/users/login",
+    summary="Log in with email and password",
+    response_model=schemas.UserResponse,
+    responses=error_responses(401, 422),
+)
+async def login(
+    body: schemas.LoginUserRequest, service: UserServiceDep, tokens: TokensDep
+) -> Response:
+    user = await service.authenticate(body.user.email, body.user.password)
+    return json_response(_user(user, tokens.issue(user.id)))
+
+
+@router.post(
+    "/users",
+    summary="Register a new account",
+    status_code=201,
+    response_model=schemas.UserResponse,
+    responses=error_responses(409, 422),
+)
+async def register(
+    body: schemas.NewUserRequest, service: UserServiceDep, tokens: TokensDep
+) -> Response:
+    user = await service.register(body.user)
+    return json_response(_user(user, tokens.issue(user.id)), status_code=201)
+
+
+@router.get(
+    "/user",
+    summary="The current user",
+    response_model=schemas.UserResponse,
+    responses=error_responses(401),
+)
+async def get_current_user(caller: CurrentCaller) -> Response:
+    return json_response(_user(caller.user, caller.token))
+
+
+@router.put(
+    "/user",
+    summary="Update the current user (only the fields sent change)",
+    response_model=schemas.UserResponse,
+    responses=error_responses(401, 409, 422),
+)
+async def update_current_user(
+    body: schemas.UpdateUserRequest, caller: CurrentCaller, service: UserServiceDep
+) -> Response:
+    user = await service.update(caller.user, body.user)
+    return json_response(_user(user, caller.token))

@@ -1,0 +1,87 @@
+"""Registration, login and account changes."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pressroom.auth.passwords import Passwords
+from pressroom.core.errors import InvalidCredentials
+from pressroom.core.models import utcnow
+from pressroom.users import schemas
+from pressroom.users.errors import UsernameOrEmailTaken
+from pressroom.users.models import User
+from pressroom.users.repository import UserRepository
+
+
+class UserService:
+    def __init__(self, session: AsyncSession, passwords: Passwords) -> None:
+        self.session = session
+        self.users = UserRepository(session)
+        self.passwords = passwords
+
+    async def register(self, data: schemas.NewUser) -> User:
+        """Create an account; 409 naming every field that is already taken."""
+        await self._ensure_free(username=data.username, email=data.email)
+        user = User(
+            username=data.username,
+            email=data.email,
+            password_hash=await self.passwords.hash(data.password),
+        )
+        return await self._save(user, username=data.username, email=data.email)
+
+    async def authenticate(self, email: str, password: str) -> User:
+        """The account for these credentials; the same error and cost for any mismatch."""
+        user = await self.users.get_by_email(email)
+        matches, new_hash = await self.passwords.verify(
+            password, user.password_hash if user else None
+        )
+        if user is None or not matches:
+            raise InvalidCredentials()
+        if new_hash is not None:
+            user.password_hash = new_hash
+            await self.session.flush()
+        return user
+
+    async def update(self, user: User, data: schemas.UpdateUser) -> User:
+        """Change only the fields that were sent."""
+        sent = data.model_fields_set
+        username = data.username if "username" in sent else None
+        email = data.email if "email" in sent else None
+        if username is not None and username == user.username:
+            username = None
+        if email is not None and email.lower() == user.email.lower():
+            user.email = email
+            email = None
+        await self._ensure_free(username=username, email=email, exclude_id=user.id)
+        if username is not None:
+            user.username = username
+        if email is not None:
+            user.email = email
+        if "password" in sent and data.password is not None:
+            user.password_hash = await self.passwords.hash(data.password)
+        if "bio" in sent:
+            user.bio = data.bio
+        if "image" in sent:
+            user.image = data.image
+        user.updated_at = utcnow()
+        return await self._save(user, username=username, email=email)
+
+    async def _ensure_free(
+        self, *, username: str | None, email: str | None, exclude_id: int | None = None
+    ) -> None:
+        taken = await self.users.taken(username=username, email=email, exclude_id=exclude_id)
+        if taken:
+            raise UsernameOrEmailTaken(sorted(taken))
+
+    async def _save(self, user: User, *, username: str | None, email: str | None) -> User:
+        try:
+            return await self.users.add(user)
+        except IntegrityError as exc:
+            # A concurrent request took the name between our check and our insert.
+            message = str(exc.orig).lower()
+            fields = [
+                name for name, value in (("username", username), ("email", email)) if value
+            ]
+            fields = [name for name in fields if name in message] or fields or ["username"]
+            raise UsernameOrEmailTaken(fields) from None

@@ -1,0 +1,157 @@
+"""Shared fixtures: every API test runs against real SQLite and real Postgres.
+
+The schema always comes from running the Alembic migrations. SQLite tests copy a migrated
+template file; Postgres tests share one database per test session (created here, never the
+developer's own) and truncate every table after each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from pressroom.core import migrations
+from pressroom.core.settings import Settings
+from pressroom.main import create_app
+
+PG_ADMIN_DSN = os.environ.get("PRESSROOM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_SECRET = "test-secret-" + "x" * 40
+TABLES = "comments, favorites, article_tags, articles, follows, tags, users"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def base_settings(data_dir: Path, database_url: str | None = None, **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        database={"url": database_url, **extra.pop("database", {})},
+        auth={"jwt_secret": TEST_SECRET, **extra.pop("auth", {})},
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------- Postgres
+def _pg_database_name() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"pressroom_test_{worker}_{os.getpid()}"
+
+
+async def _pg_admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    name = _pg_database_name()
+    try:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        message = f"Postgres not reachable at {PG_ADMIN_DSN}: {exc}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI=true: Postgres tests must run)", pytrace=False)
+        pytest.skip(f"{message}; start Postgres to run the Postgres half of the suite")
+    host_part = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql+asyncpg://{host_part}/{name}"
+    migrations.upgrade(base_settings(tmp_path_factory.mktemp("pg"), url))
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await connection.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+# ---------------------------------------------------------------- SQLite
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    path = directory / "template.db"
+    migrations.upgrade(base_settings(directory, f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+# ---------------------------------------------------------------- the app
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "pressroom.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    asyncio.run(_truncate(url))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return base_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+# ---------------------------------------------------------------- counting SQL
+@dataclass
+class StatementLog:
+    statements: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def sql(app: FastAPI) -> Iterator[StatementLog]:
+    """Every SQL statement the app sends to the database, in order."""
+    log = StatementLog()
+    engine = app.state.database.engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        log.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield log
+    event.remove(engine, "before_cursor_execute", record)
