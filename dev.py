@@ -58,8 +58,19 @@ def tool(name: str) -> Path:
 def serve(args: list[str]) -> None:
     setup()
     run(tool("pressroom"), "migrate")
-    print("Pressroom: http://127.0.0.1:8000/api  docs: http://127.0.0.1:8000/docs", flush=True)
+    host = _option(args, "--host") or os.environ.get("PRESSROOM_SERVER__HOST", "127.0.0.1")
+    port = _option(args, "--port") or os.environ.get("PRESSROOM_SERVER__PORT", "8000")
+    print(f"Pressroom: http://{host}:{port}/api  docs: http://{host}:{port}/docs", flush=True)
     os.execv(tool("pressroom"), [str(tool("pressroom")), "serve", *args])
+
+
+def _option(args: list[str], name: str) -> str | None:
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def test(args: list[str]) -> None:

@@ -34,7 +34,7 @@ BACKENDS = ["sqlite", "postgres"]
 
 def base_settings(data_dir: Path, database_url: str | None = None, **extra: Any) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=data_dir,
         database={"url": database_url, **extra.pop("database", {})},
         auth={"jwt_secret": TEST_SECRET, **extra.pop("auth", {})},

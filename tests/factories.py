@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import Select
+
+from pressroom.core.db import Database
 
 PASSWORD = "correct horse battery"
 
@@ -52,3 +57,44 @@ async def make_comment(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()["comment"]
     return result
+
+
+# ---------------------------------------------------------------- checking responses
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+"""`2026-02-18T03:22:56.637Z`: UTC, milliseconds, `Z`."""
+
+PROFILE_KEYS = {"username", "bio", "image", "following"}
+BAD_TOKEN = {"Authorization": "Token not-a-jwt"}
+
+
+def assert_error(response: httpx.Response, status: int, key: str, message: str = "") -> None:
+    """The Conduit envelope with exactly one key; 401s also carry a challenge."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert list(body) == ["errors"], body
+    assert list(body["errors"]) == [key], body
+    messages = body["errors"][key]
+    assert messages, body
+    assert all(isinstance(text, str) and text for text in messages), body
+    if message:
+        assert messages == [message], body
+    if status == 401:
+        assert "Token" in response.headers["WWW-Authenticate"]
+
+
+async def caller_headers(client: httpx.AsyncClient, caller: str) -> dict[str, str]:
+    """Headers for a caller who is not the owner: "anonymous", "bad-token" or "other"."""
+    if caller == "anonymous":
+        return {}
+    if caller == "bad-token":
+        return BAD_TOKEN
+    assert caller == "other", caller
+    return (await register(client, "mallory")).auth
+
+
+# ---------------------------------------------------------------- reading the database
+async def db_rows(app: FastAPI, statement: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows read straight from the database, bypassing the API."""
+    database: Database = app.state.database
+    async with database.session(readonly=True) as session:
+        return [tuple(row) for row in await session.execute(statement)]

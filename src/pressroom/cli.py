@@ -10,6 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 from pydantic import ValidationError
+from typer.exceptions import TyperException
 
 from pressroom.core.settings import Settings
 
@@ -38,7 +39,9 @@ def _settings(**server: object) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise CLIError(f"invalid configuration{f' ({where})' if where else ''}: {message}") from None
+        raise CLIError(
+            f"invalid configuration{f' ({where})' if where else ''}: {message}"
+        ) from None
 
 
 @app.command()
@@ -80,6 +83,88 @@ def migrate(
 
 
 @app.command()
+def seed(
+    articles: Annotated[int, typer.Option(min=1, max=1_000_000, help="Articles to create.")] = 1000,
+    users: Annotated[
+        int | None,
+        typer.Option(min=2, help="Users to create (default: one per 20 articles, at least 10)."),
+    ] = None,
+    comments_per_article: Annotated[
+        float, typer.Option(min=0, max=100, help="Average comments per article.")
+    ] = 3.0,
+    favorites_per_article: Annotated[
+        float, typer.Option(min=0, max=1000, help="Average favorites per article.")
+    ] = 3.0,
+    follows_per_user: Annotated[
+        float, typer.Option(min=0, max=1000, help="Average users each user follows.")
+    ] = 5.0,
+    days: Annotated[
+        int, typer.Option(min=1, max=36500, help="Spread creation times over this many past days.")
+    ] = 365,
+    seed_value: Annotated[
+        int | None,
+        typer.Option(help="Random seed: the same value gives the same data (default: random)."),
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password of every demo user, 8-256 characters (default: pressroom-demo)."
+        ),
+    ] = None,
+) -> None:
+    """Fill the database with demo data: users, articles, tags, comments, follows, favorites.
+
+    --articles N alone sizes the rest: N/20 users, about 3 comments and 3 favorites per article.
+
+    Appends: run it again for more; new names and slugs never collide with existing ones.
+
+    The first user created is the demo login: its email and password are printed at the end.
+    """
+    import asyncio
+    import random
+
+    from rich.progress import Progress, TaskID
+
+    from pressroom import seeding
+
+    settings = _settings()
+    if seed_value is None:
+        seed_value = random.SystemRandom().randrange(2**32)
+    plan = seeding.SeedPlan(
+        articles=articles,
+        users=users,
+        comments_per_article=comments_per_article,
+        favorites_per_article=favorites_per_article,
+        follows_per_user=follows_per_user,
+        days=days,
+        seed_value=seed_value,
+        password=password or seeding.DEMO_PASSWORD,
+    )
+    progress = Progress()
+    tasks: dict[str, TaskID] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            progress.start()  # only once seeding has begun: errors stay one line
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    try:
+        result = asyncio.run(seeding.seed(settings, plan, report))
+    except seeding.SeedError as exc:
+        raise CLIError(f"{exc} ({_safe_url(settings)})") from None
+    finally:
+        progress.stop()
+    typer.echo(
+        f"seeded {result.users} users, {result.articles} articles, {result.comments} comments, "
+        f"{result.favorites} favorites, {result.follows} follows, {result.tags} tags "
+        f"(seed value {seed_value}) into {_safe_url(settings)}"
+    )
+    typer.echo(f"demo login: {result.demo_email} / {result.password}")
+
+
+@app.command()
 def openapi(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path(
         "openapi.json"
@@ -89,7 +174,9 @@ def openapi(
     from pressroom.main import create_app
 
     schema = create_app(_settings()).openapi()
-    output.write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    output.write_bytes(
+        orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
     typer.echo(f"wrote {output}")
 
 
@@ -101,10 +188,19 @@ def _safe_url(settings: Settings) -> str:
 
 def main() -> None:
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(130)
+    except TyperException as exc:  # usage errors: unknown command or option, bad value
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
+        typer.echo(f"error: {message}".splitlines()[0], err=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except CLIError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # one clear line for anything unexpected, no traceback
         typer.echo(f"error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -27,21 +27,22 @@ logger = logging.getLogger("pressroom")
 TITLE = "Pressroom"
 DESCRIPTION = (
     "A publishing platform API that speaks the RealWorld **Conduit** API. "
-    "Errors always have the shape `{\"errors\": {\"<field>\": [\"message\"]}}`."
+    'Errors always have the shape `{"errors": {"<field>": ["message"]}}`.'
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    if settings.has_generated_secret():
-        logger.warning(
-            "no PRESSROOM_AUTH__JWT_SECRET set: using a generated key kept in %s "
-            "(fine for development, refused in production)",
-            settings.data_dir,
-        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.has_generated_secret():
+            logger.warning(
+                "no PRESSROOM_AUTH__JWT_SECRET set: using a generated key kept in %s "
+                "(fine for development, refused in production)",
+                settings.data_dir,
+            )
+        app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
         try:
             yield

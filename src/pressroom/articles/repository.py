@@ -52,9 +52,8 @@ class ArticleRepository:
         return bool(await self.session.scalar(select(exists().where(Article.slug == slug))))
 
     async def insert(self, values: dict[str, Any]) -> int:
-        article_id = await self.session.scalar(insert(Article).values(values).returning(Article.id))
-        assert article_id is not None
-        return article_id
+        result = await self.session.execute(insert(Article).values(values).returning(Article.id))
+        return result.scalar_one()
 
     async def update(self, article_id: int, values: dict[str, Any]) -> None:
         await self.session.execute(
@@ -86,7 +85,9 @@ class ArticleRepository:
             _filtered(select(func.count()).select_from(Article), filters)
         )
         query = _filtered(_article_select(viewer_id, with_body=False), filters)
-        rows = await self.session.execute(query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
+        rows = await self.session.execute(
+            query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset)
+        )
         articles = [_view(row) for row in rows]
         if articles:
             tags = await self.tags.for_articles([article.id for article in articles])
@@ -94,7 +95,22 @@ class ArticleRepository:
                 article.tags = tags.get(article.id, [])
         return ArticlePage(articles=articles, count=count or 0)
 
+    async def hold(self, article_id: int) -> bool:
+        """Keep the article from being deleted until commit; False if it is already gone.
+
+        A DELETE committing between the caller's lookup and an INSERT that references the
+        article would make that INSERT a foreign key violation. FOR KEY SHARE waits for such a
+        delete and then finds no row. (SQLite serializes writers with BEGIN IMMEDIATE and
+        renders no locking clause.)
+        """
+        locked = select(Article.id).where(Article.id == article_id)
+        return (
+            await self.session.scalar(locked.with_for_update(read=True, key_share=True)) is not None
+        )
+
     async def favorite(self, user_id: int, article_id: int) -> None:
+        if not await self.hold(article_id):
+            return
         row = {"user_id": user_id, "article_id": article_id, "created_at": utcnow()}
         added = await insert_ignoring_conflicts(self.session, Favorite.__table__, [row])  # type: ignore[arg-type]
         if added:

@@ -35,7 +35,9 @@ def _article(view: ArticleView, status_code: int = 200) -> Response:
 async def list_articles(
     caller: OptionalCaller,
     service: ArticleServiceDep,
-    tag: Annotated[Line | None, Query(max_length=32, description="Only articles with this tag.")] = None,
+    tag: Annotated[
+        Line | None, Query(max_length=32, description="Only articles with this tag.")
+    ] = None,
     author: Annotated[Line | None, Query(max_length=64, description="Only this author's.")] = None,
     favorited: Annotated[
         Line | None, Query(max_length=64, description="Only articles this user favorited.")
@@ -68,7 +70,9 @@ async def get_articles_feed(
     response_model=schemas.SingleArticleResponse,
     responses=error_responses(401, 404, 422),
 )
-async def get_article(slug: SlugPath, caller: OptionalCaller, service: ArticleServiceDep) -> Response:
+async def get_article(
+    slug: SlugPath, caller: OptionalCaller, service: ArticleServiceDep
+) -> Response:
     return _article(await service.get(slug, caller.id if caller else None))
 
 
@@ -107,7 +111,9 @@ async def update_article(
     response_class=Response,
     responses=error_responses(401, 403, 404, 422),
 )
-async def delete_article(slug: SlugPath, caller: CurrentCaller, service: ArticleServiceDep) -> Response:
+async def delete_article(
+    slug: SlugPath, caller: CurrentCaller, service: ArticleServiceDep
+) -> Response:
     await service.delete(slug, caller.id)
     return Response(status_code=204)
 

@@ -52,17 +52,20 @@ class ArticleService:
         return await self._view(article_id, author_id)
 
     async def update(self, slug: str, editor_id: int, data: schemas.UpdateArticle) -> ArticleView:
-        """Change the fields sent; only the author may. A new title gives a new slug."""
+        """Change the fields sent; only the author may. A retitle can change the slug."""
         article_id, title = await self._owned(slug, editor_id)
         values: dict[str, Any] = {"updated_at": utcnow()}
         if data.description is not None:
             values["description"] = data.description
         if data.body is not None:
             values["body"] = data.body
-        if data.title is not None and data.title != title:
-            values["title"] = data.title
+        new_title = data.title if data.title is not None and data.title != title else None
+        if new_title is not None:
+            values["title"] = new_title
+        # A new slug only when the title's slug changes ("Hello world" -> "Hello World!" keeps it).
+        if new_title is not None and slugs.base_slug(new_title) != slugs.base_slug(title):
             await self._with_unique_slug(
-                data.title, lambda new: self.articles.update(article_id, {**values, "slug": new})
+                new_title, lambda new: self.articles.update(article_id, {**values, "slug": new})
             )
         else:
             await self.articles.update(article_id, values)

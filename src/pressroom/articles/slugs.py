@@ -13,8 +13,7 @@ FALLBACK = "article"
 
 
 def base_slug(title: str) -> str:
-    slug = slugify(title, max_length=MAX_BASE_LENGTH, word_boundary=True) or FALLBACK
-    return slug
+    return slugify(title, max_length=MAX_BASE_LENGTH, word_boundary=True) or FALLBACK
 
 
 def unique_variant(base: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import anyio
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -20,8 +22,11 @@ class Passwords:
                 ),
             )
         )
+
+    @cached_property
+    def _dummy(self) -> str:
         # Checked against when the account does not exist, so both paths cost one hash.
-        self._dummy = self._hash.hash("pressroom-dummy-password")
+        return self._hash.hash("pressroom-dummy-password")
 
     async def hash(self, password: str) -> str:
         return await anyio.to_thread.run_sync(self._hash.hash, password)
@@ -29,6 +34,7 @@ class Passwords:
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """(matches, new hash when the stored one uses outdated parameters)."""
         if hashed is None:
-            await anyio.to_thread.run_sync(self._hash.verify, password, self._dummy)
+            # The dummy hash is made (once) in the worker thread too, never on the event loop.
+            await anyio.to_thread.run_sync(lambda: self._hash.verify(password, self._dummy))
             return False, None
         return await anyio.to_thread.run_sync(self._hash.verify_and_update, password, hashed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import jwt
 
@@ -16,12 +17,21 @@ _REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp"]
 
 class Tokens:
     def __init__(self, settings: Settings) -> None:
-        self._key = settings.signing_key()
+        self._settings = settings
         auth = settings.auth
         self._issuer = auth.jwt_issuer
         self._audience = auth.jwt_audience
         self._lifetime = timedelta(seconds=auth.token_lifetime_seconds)
         self._leeway = timedelta(seconds=auth.jwt_leeway_seconds)
+
+    @cached_property
+    def _key(self) -> str:
+        # Resolved on first use: building the app (for `pressroom openapi`) writes no key file.
+        return self._settings.signing_key()
+
+    def load(self) -> None:
+        """Resolve the signing key (in development, generate it on first start)."""
+        _ = self._key
 
     def issue(self, user_id: int) -> str:
         now = datetime.now(UTC)

@@ -20,9 +20,8 @@ class CommentRepository:
         self.session = session
 
     async def insert(self, values: dict[str, Any]) -> int:
-        comment_id = await self.session.scalar(insert(Comment).values(values).returning(Comment.id))
-        assert comment_id is not None
-        return comment_id
+        result = await self.session.execute(insert(Comment).values(values).returning(Comment.id))
+        return result.scalar_one()
 
     async def author_of(self, comment_id: int, article_id: int) -> int | None:
         return await self.session.scalar(

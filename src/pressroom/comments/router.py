@@ -62,9 +62,7 @@ async def get_comments(
     ] = None,
     offset: Offset = 0,
 ) -> Response:
-    comments = await service.list(
-        slug, caller.id if caller else None, limit=limit, offset=offset
-    )
+    comments = await service.list(slug, caller.id if caller else None, limit=limit, offset=offset)
     return json_response({"comments": [comment.to_json() for comment in comments]})
 
 

@@ -21,6 +21,8 @@ class CommentService:
     async def create(self, slug: str, author_id: int, data: schemas.NewComment) -> CommentView:
         """Comment on the article at `slug`."""
         article_id = await self._article_id(slug)
+        if not await self.articles.hold(article_id):
+            raise ArticleNotFound()
         now = utcnow()
         comment_id = await self.comments.insert(
             {

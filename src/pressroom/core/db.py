@@ -100,7 +100,9 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         writer = transactional(engine)
         # Reads need no transaction: skipping BEGIN/ROLLBACK saves two round trips.
-        reader = engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        reader = (
+            engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
         self._reader = async_sessionmaker(reader, expire_on_commit=False)
 
@@ -127,6 +129,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session outside any transaction, for endpoints that read and at most write one row.
+
+    Each statement commits on its own, so a lone UPDATE is still atomic, and no write lock is
+    held while the endpoint does slow work (login verifies an argon2 hash).
+    """
+    database: Database = request.app.state.database
+    async with database.session(readonly=True) as session:
+        yield session
+
+
 # scope="function": the commit runs before the response is sent, so a failed commit
 # becomes an error response instead of a 2xx for work that was lost.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -107,6 +108,7 @@ def error_response(
 
 
 _TOO_SHORT = frozenset({"string_too_short", "too_short"})
+_TOO_LONG = frozenset({"string_too_long", "too_long"})
 _HTTP_TOPICS = {
     # FastAPI answers 400 when a body cannot be parsed at all (nesting too deep, a number
     # too long): for a client that is the same mistake as malformed JSON, so the same 422.
@@ -120,17 +122,30 @@ _HTTP_TOPICS = {
 
 
 def _validation_field(loc: Sequence[int | str]) -> str:
-    """The innermost named part: ("body", "user", "email") -> "email", ("query", "limit") -> "limit"."""
+    """The innermost named part: ("body", "user", "email") -> "email"."""
     names = [part for part in loc if isinstance(part, str)]
     return names[-1] if names else "body"
 
 
 def _validation_message(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
+    value = error.get("input")
     if kind == "json_invalid":
         return "is not valid JSON"
-    if kind == "missing" or (kind in _TOO_SHORT and error.get("input") in ("", None)):
+    loc = tuple(error.get("loc", ()))
+    explicit_null = value is None and bool(loc) and isinstance(loc[-1], str)
+    blank = value is None or (isinstance(value, str) and not value.strip())
+    if kind == "missing" or explicit_null or (kind in _TOO_SHORT and blank):
         return "can't be blank"
+    if kind in _TOO_SHORT | _TOO_LONG and isinstance(value, str | list):
+        # Pydantic says "Value should have at least 8 items after validation" for a
+        # constrained string type; say it the way Conduit clients show it.
+        unit = "characters" if isinstance(value, str) else "items"
+        ctx = error.get("ctx") or {}
+        if kind in _TOO_SHORT and "min_length" in ctx:
+            return f"is too short (minimum is {ctx['min_length']} {unit})"
+        if kind in _TOO_LONG and "max_length" in ctx:
+            return f"is too long (maximum is {ctx['max_length']} {unit})"
     message = str(error.get("msg", "is invalid"))
     return message.removeprefix("Value error, ")
 
@@ -156,7 +171,7 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return error_response(422, validation_errors(exc.errors()))
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     field, message = _HTTP_TOPICS.get(exc.status_code, ("request", str(exc.detail).lower()))
     status_code = 422 if exc.status_code == 400 else exc.status_code
@@ -164,7 +179,23 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
         headers = {"WWW-Authenticate": AUTH_CHALLENGE, **(exc.headers or {})}
     else:
         headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
     return error_response(status_code, {field: [message]}, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to: the router's own `Allow` names only the first route
+    that matched the path (`POST /api/user` would say `GET`, not `GET, PUT`)."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    if root and path.startswith(f"{root}/"):
+        path = path.removeprefix(root)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
@@ -193,6 +224,9 @@ def _is_connection_failure(exc: DBAPIError) -> bool:
             "TooManyConnectionsError",
             "QueryCanceledError",
             "TimeoutError",
+            # Transient conflicts between transactions: retrying the request succeeds.
+            "SerializationError",
+            "DeadlockDetectedError",
         }
     )
 

@@ -10,6 +10,4 @@ MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1-{MAX_LIMIT}.")]
-Offset = Annotated[
-    int, Query(ge=0, le=MAX_OFFSET, description=f"Items to skip, 0-{MAX_OFFSET}.")
-]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"Items to skip, 0-{MAX_OFFSET}.")]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
-JWT_SECRET_FILE = "jwt-secret"
+JWT_SECRET_FILE = "jwt-secret"  # noqa: S105 (a file name, not a secret)
 
 
 class Environment(StrEnum):
@@ -23,7 +23,7 @@ class Environment(StrEnum):
 
 
 class DatabaseSettings(BaseModel):
-    url: str | None = Field(
+    url: SecretStr | None = Field(
         default=None,
         description="SQLAlchemy URL: `sqlite+aiosqlite:///path.db` or "
         "`postgresql+asyncpg://user:pass@host/db`. Default: a SQLite file in the data directory.",
@@ -37,7 +37,7 @@ class DatabaseSettings(BaseModel):
         default=5.0, gt=0, le=60, description="Seconds to establish a new connection."
     )
     statement_timeout: float = Field(
-        default=15.0, gt=0, le=600, description="Seconds one SQL statement may run."
+        default=15.0, ge=0.001, le=600, description="Seconds one SQL statement may run."
     )
     busy_timeout: float = Field(
         default=5.0, gt=0, le=60, description="SQLite: seconds a writer waits for the write lock."
@@ -125,8 +125,8 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        if self.database.url:
-            return self.database.url
+        if self.database.url is not None and self.database.url.get_secret_value():
+            return self.database.url.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / 'pressroom.db'}"
 
     @property
@@ -142,7 +142,7 @@ class Settings(BaseSettings):
     @field_validator("database")
     @classmethod
     def _known_driver(cls, value: DatabaseSettings) -> DatabaseSettings:
-        url = value.url
+        url = value.url.get_secret_value() if value.url is not None else ""
         if url and not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
                 "database URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -161,7 +161,11 @@ class Settings(BaseSettings):
                 f"production needs PRESSROOM_AUTH__JWT_SECRET of at least {MIN_SECRET_LENGTH} "
                 "characters"
             )
-        if self.is_sqlite and self.server.workers > 1 and not self.database.allow_sqlite_multiworker:
+        if (
+            self.is_sqlite
+            and self.server.workers > 1
+            and not self.database.allow_sqlite_multiworker
+        ):
             raise ValueError(
                 "SQLite with several workers: use Postgres, or set "
                 "PRESSROOM_DATABASE__ALLOW_SQLITE_MULTIWORKER=true"

@@ -18,11 +18,13 @@ def _storable(value: str) -> str:
     return value
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Every control character (C0, DEL, C1: tab, newline, NEL ...) and the Unicode line and
+# paragraph separators, which break a line as surely as a newline does.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _single_line(value: str) -> str:
-    if _CONTROL.search(value) or "\n" in value or "\r" in value or "\t" in value:
+    if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -35,5 +37,6 @@ Line = Annotated[str, AfterValidator(_storable), AfterValidator(_single_line)]
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=USERNAME_PATTERN)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=USERNAME_PATTERN),
 ]

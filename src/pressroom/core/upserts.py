@@ -16,7 +16,7 @@ async def insert_ignoring_conflicts(
     """Insert the rows that do not collide with an existing key; returns how many were new."""
     if not rows:
         return 0
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(list(rows)).on_conflict_do_nothing()
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)

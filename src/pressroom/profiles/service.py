@@ -46,6 +46,4 @@ class ProfileService:
 
 
 def _view(user: User, *, following: bool) -> ProfileView:
-    return ProfileView(
-        username=user.username, bio=user.bio, image=user.image, following=following
-    )
+    return ProfileView(username=user.username, bio=user.bio, image=user.image, following=following)

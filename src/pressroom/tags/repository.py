@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pressroom.articles.models import Article
 from pressroom.core.upserts import insert_ignoring_conflicts
 from pressroom.tags.models import ArticleTag, Tag
 
@@ -43,9 +44,13 @@ class TagRepository:
             Tag.__table__,  # type: ignore[arg-type]
             [{"name": name} for name in wanted],
         )
-        ids = await self.session.scalars(select(Tag.id).where(Tag.name.in_(wanted)))
+        # Linked only while the article exists: a concurrent DELETE that the caller's UPDATE
+        # waited for has removed it, and a link to it would break the foreign key (a 500).
+        linked = select(Article.id, Tag.id).join_from(Article, Tag, Tag.name.in_(wanted))
         await self.session.execute(
-            insert(ArticleTag), [{"article_id": article_id, "tag_id": tag_id} for tag_id in ids]
+            insert(ArticleTag).from_select(
+                ["article_id", "tag_id"], linked.where(Article.id == article_id)
+            )
         )
 
     async def popular(self, limit: int) -> list[str]:

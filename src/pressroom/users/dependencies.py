@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from pressroom.auth.dependencies import PasswordsDep
-from pressroom.core.db import SessionDep
+from pressroom.core.db import ReadSessionDep, SessionDep
 from pressroom.users.service import UserService
 
 
@@ -14,3 +14,11 @@ def get_user_service(session: SessionDep, passwords: PasswordsDep) -> UserServic
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+def get_login_service(session: ReadSessionDep, passwords: PasswordsDep) -> UserService:
+    # Login only reads, plus a single-statement rehash now and then: no write transaction.
+    return UserService(session, passwords)
+
+
+LoginServiceDep = Annotated[UserService, Depends(get_login_service)]

@@ -9,7 +9,7 @@ from pressroom.auth.dependencies import CurrentCaller, TokensDep
 from pressroom.core.errors import error_responses
 from pressroom.core.responses import json_response
 from pressroom.users import schemas
-from pressroom.users.dependencies import UserServiceDep
+from pressroom.users.dependencies import LoginServiceDep, UserServiceDep
 from pressroom.users.models import User
 
 router = APIRouter(tags=["users"])
@@ -34,7 +34,7 @@ def _user(user: User, token: str) -> dict[str, object]:
     responses=error_responses(401, 422),
 )
 async def login(
-    body: schemas.LoginUserRequest, service: UserServiceDep, tokens: TokensDep
+    body: schemas.LoginUserRequest, service: LoginServiceDep, tokens: TokensDep
 ) -> Response:
     user = await service.authenticate(body.user.email, body.user.password)
     return json_response(_user(user, tokens.issue(user.id)))

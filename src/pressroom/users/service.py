@@ -22,12 +22,11 @@ class UserService:
 
     async def register(self, data: schemas.NewUser) -> User:
         """Create an account; 409 naming every field that is already taken."""
+        # Hash before the first statement: on SQLite that statement takes the write lock,
+        # which must not be held through an argon2 computation.
+        password_hash = await self.passwords.hash(data.password)
         await self._ensure_free(username=data.username, email=data.email)
-        user = User(
-            username=data.username,
-            email=data.email,
-            password_hash=await self.passwords.hash(data.password),
-        )
+        user = User(username=data.username, email=data.email, password_hash=password_hash)
         return await self._save(user, username=data.username, email=data.email)
 
     async def authenticate(self, email: str, password: str) -> User:
@@ -80,8 +79,6 @@ class UserService:
         except IntegrityError as exc:
             # A concurrent request took the name between our check and our insert.
             message = str(exc.orig).lower()
-            fields = [
-                name for name, value in (("username", username), ("email", email)) if value
-            ]
+            fields = [name for name, value in (("username", username), ("email", email)) if value]
             fields = [name for name in fields if name in message] or fields or ["username"]
             raise UsernameOrEmailTaken(fields) from None
