@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Operation ids are the route functions' names: `get_articles_feed`, `follow_user`.
+        generate_unique_id_function=lambda route: route.name,
         debug=settings.debug and not settings.is_production,
     )
     app.state.settings = settings

@@ -11,7 +11,7 @@ from pressroom.articles import schemas
 from pressroom.articles.dependencies import ArticleServiceDep, SlugPath
 from pressroom.articles.repository import ArticleFilters
 from pressroom.articles.views import ArticleView
-from pressroom.auth.dependencies import CurrentCaller, OptionalCaller
+from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
 from pressroom.core.errors import error_responses
 from pressroom.core.pagination import Limit, Offset
 from pressroom.core.responses import json_response
@@ -31,6 +31,7 @@ def _article(view: ArticleView, status_code: int = 200) -> Response:
     summary="List articles, newest first",
     response_model=schemas.MultipleArticlesResponse,
     responses=error_responses(401, 422),
+    openapi_extra=OPTIONAL_AUTH,
 )
 async def list_articles(
     caller: OptionalCaller,
@@ -69,6 +70,7 @@ async def get_articles_feed(
     summary="Get an article",
     response_model=schemas.SingleArticleResponse,
     responses=error_responses(401, 404, 422),
+    openapi_extra=OPTIONAL_AUTH,
 )
 async def get_article(
     slug: SlugPath, caller: OptionalCaller, service: ArticleServiceDep

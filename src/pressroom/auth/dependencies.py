@@ -91,3 +91,8 @@ async def get_caller(caller: Annotated[Caller | None, Depends(get_optional_calle
 
 OptionalCaller = Annotated[Caller | None, Depends(get_optional_caller)]
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+# For routes where a token is optional: OpenAPI's empty requirement means "or no credentials".
+# FastAPI appends this to the security list it derives from the dependency.
+OPTIONAL_AUTH: dict[str, object] = {"security": [{}]}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
 from pressroom.articles.dependencies import SlugPath
-from pressroom.auth.dependencies import CurrentCaller, OptionalCaller
+from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
 from pressroom.comments import schemas
 from pressroom.comments.service import CommentService
 from pressroom.core.db import SessionDep
@@ -51,6 +51,7 @@ async def create_comment(
     summary="An article's comments, newest first",
     response_model=schemas.MultipleCommentsResponse,
     responses=error_responses(401, 404, 422),
+    openapi_extra=OPTIONAL_AUTH,
 )
 async def get_comments(
     slug: SlugPath,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
-from pressroom.auth.dependencies import CurrentCaller, OptionalCaller
+from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
 from pressroom.core.db import SessionDep
 from pressroom.core.errors import error_responses
 from pressroom.core.responses import json_response
@@ -36,6 +36,7 @@ def _profile(view: ProfileView) -> Response:
     summary="Get a profile",
     response_model=schemas.ProfileResponse,
     responses=error_responses(401, 404, 422),
+    openapi_extra=OPTIONAL_AUTH,
 )
 async def get_profile(
     username: UsernamePath, caller: OptionalCaller, service: ProfileServiceDep
