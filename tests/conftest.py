@@ -56,11 +56,10 @@ async def _pg_admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = _pg_database_name()
+def create_pg_database(name: str) -> str:
+    """A fresh, empty Postgres database; its SQLAlchemy URL. Skips locally, fails in CI."""
     try:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         message = f"Postgres not reachable at {PG_ADMIN_DSN}: {exc}"
@@ -68,10 +67,20 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(f"{message} (CI=true: Postgres tests must run)", pytrace=False)
         pytest.skip(f"{message}; start Postgres to run the Postgres half of the suite")
     host_part = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
-    url = f"postgresql+asyncpg://{host_part}/{name}"
+    return f"postgresql+asyncpg://{host_part}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    name = _pg_database_name()
+    url = create_pg_database(name)
     migrations.upgrade(base_settings(tmp_path_factory.mktemp("pg"), url))
     yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_pg_database(name)
 
 
 async def _truncate(url: str) -> None:
@@ -129,6 +138,16 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+# ---------------------------------------------------------------- environment
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No PRESSROOM_* variable or `.env` file of the developer's leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("PRESSROOM_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
 
 
 # ---------------------------------------------------------------- counting SQL

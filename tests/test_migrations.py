@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -27,7 +26,7 @@ from pressroom.core import migrations
 from pressroom.core.db import create_engine
 from pressroom.core.models import Base
 from pressroom.core.settings import Settings
-from tests.conftest import BACKENDS, IN_CI, PG_ADMIN_DSN, _pg_admin, base_settings
+from tests.conftest import BACKENDS, base_settings, create_pg_database, drop_pg_database
 
 T = TypeVar("T")
 APP_TABLES = set(Base.metadata.tables)
@@ -42,19 +41,11 @@ CASE_INSENSITIVE_INDEXES = {"uq_users_username_lower": "username", "uq_users_ema
 def _postgres_database(tmp_path: Path) -> Iterator[Settings]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"pressroom_migr_{worker}_{os.getpid()}"
+    url = create_pg_database(name)
     try:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        message = f"Postgres not reachable at {PG_ADMIN_DSN}: {exc}"
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: Postgres tests must run)", pytrace=False)
-        pytest.skip(f"{message}; start Postgres to run the Postgres half of the suite")
-    host_part = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
-    try:
-        yield base_settings(tmp_path, f"postgresql+asyncpg://{host_part}/{name}")
+        yield base_settings(tmp_path, url)
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_pg_database(name)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -59,13 +59,8 @@ UNKNOWN_DATABASE_URLS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No PRESSROOM_* variable or `.env` file of the developer's leaks into these tests."""
-    for name in list(os.environ):
-        if name.startswith("PRESSROOM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+# No PRESSROOM_* variable or `.env` file of the developer's leaks into these tests.
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def dev_settings(data_dir: Path, **values: Any) -> Settings:
