@@ -184,7 +184,7 @@ async def test_a_page_of_50_spans_many_authors_tags_and_flags(
     assert {article["favorited"] for article in page} == {True, False}
     assert {article["author"]["following"] for article in page} == {True, False}
     assert len({article["favoritesCount"] for article in page}) == 3
-    assert len(statements) == MAX_STATEMENTS
+    assert len(statements) <= MAX_STATEMENTS
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "reader"])

@@ -155,7 +155,8 @@ def seed(
     except seeding.SeedError as exc:
         raise CLIError(f"{exc} ({_safe_url(settings)})") from None
     finally:
-        progress.stop()
+        if tasks:  # stopping a display that never started would still print a blank line
+            progress.stop()
     typer.echo(
         f"seeded {result.users} users, {result.articles} articles, {result.comments} comments, "
         f"{result.favorites} favorites, {result.follows} follows, {result.tags} tags "

@@ -53,6 +53,8 @@ class SeedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SeedPlan:
+    """How much to create: counts, averages (`*_per_*`), the time span and the seed value."""
+
     articles: int = 1000
     users: int | None = None
     comments_per_article: float = 3.0

@@ -9,7 +9,8 @@ from pressroom.core.db import SessionDep
 from pressroom.core.text import Line
 
 
-def get_article_service(session: SessionDep) -> ArticleService:
+# Dependencies are `async def`: a plain `def` would be run in the thread pool on every request.
+async def get_article_service(session: SessionDep) -> ArticleService:
     return ArticleService(session)
 
 

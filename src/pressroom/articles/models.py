@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pressroom.core.models import Base, utcnow
@@ -40,3 +40,16 @@ class Favorite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_favorites_article_id", "article_id"),)
+
+
+class Counter(Base):
+    """Exact totals kept by database triggers, so `articlesCount` never scans the table.
+
+    Row `articles` counts the articles; the triggers (see the migration) run inside the
+    writing transaction, cascades included, so the value is exact whatever code path writes.
+    """
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

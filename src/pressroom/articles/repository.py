@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, false, func, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from pressroom.articles import queries
 from pressroom.articles.models import Article, Favorite
+from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.views import ArticlePage, ArticleView
 from pressroom.core.models import utcnow
 from pressroom.core.upserts import insert_ignoring_conflicts
-from pressroom.profiles.models import Follow
 from pressroom.profiles.views import ProfileView
-from pressroom.tags.models import ArticleTag, Tag
+from pressroom.tags.queries import parse_tag_names
 from pressroom.tags.repository import TagRepository
-from pressroom.users.models import User
-
-_NEWEST_FIRST = (Article.created_at.desc(), Article.id.desc())
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleFilters:
-    tag: str | None = None
-    author: str | None = None
-    favorited_by: str | None = None
-    followed_by: int | None = None
 
 
 class ArticleRepository:
@@ -68,32 +56,32 @@ class ArticleRepository:
         await self.session.execute(delete(Article).where(Article.id == article_id))
 
     async def view(self, article_id: int, viewer_id: int | None) -> ArticleView | None:
-        """One article with body, tags and the viewer's favorite/follow flags: two statements."""
-        query = _article_select(viewer_id, with_body=True).where(Article.id == article_id)
-        row = (await self.session.execute(query)).first()
-        if row is None:
-            return None
-        article = _view(row)
-        article.tags = (await self.tags.for_articles([article_id])).get(article_id, [])
-        return article
+        """One article with body, tags and the viewer's flags: one statement."""
+        return await self._one("id", article_id, viewer_id)
+
+    async def view_by_slug(self, slug: str, viewer_id: int | None) -> ArticleView | None:
+        """The article at `slug` with body, tags and the viewer's flags: one statement."""
+        return await self._one("slug", slug, viewer_id)
 
     async def page(
         self, filters: ArticleFilters, viewer_id: int | None, *, limit: int, offset: int
     ) -> ArticlePage:
-        """A page of articles (no body), newest first, and the total: three statements."""
-        count = await self.session.scalar(
-            _filtered(select(func.count()).select_from(Article), filters)
+        """A page of articles (no body), newest first, and the total: two statements."""
+        connection = await self.session.connection()
+        shape, params = filters.shape(), filters.params()
+        count = (await connection.execute(queries.count(shape), params)).scalar_one()
+        statement = queries.page(connection.dialect.name, shape, personal=viewer_id is not None)
+        rows = await connection.execute(
+            statement, {**params, "viewer_id": viewer_id, "limit": limit, "offset": offset}
         )
-        query = _filtered(_article_select(viewer_id, with_body=False), filters)
-        rows = await self.session.execute(
-            query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset)
-        )
-        articles = [_view(row) for row in rows]
-        if articles:
-            tags = await self.tags.for_articles([article.id for article in articles])
-            for article in articles:
-                article.tags = tags.get(article.id, [])
-        return ArticlePage(articles=articles, count=count or 0)
+        return ArticlePage(articles=[_view(row) for row in rows], count=count)
+
+    async def _one(self, by: str, key: object, viewer_id: int | None) -> ArticleView | None:
+        # Reads run on the session's connection: the Core path, without ORM bookkeeping.
+        connection = await self.session.connection()
+        statement = queries.article(connection.dialect.name, by=by, personal=viewer_id is not None)
+        row = (await connection.execute(statement, {by: key, "viewer_id": viewer_id})).first()
+        return None if row is None else _view(row)
 
     async def hold(self, article_id: int) -> bool:
         """Keep the article from being deleted until commit; False if it is already gone.
@@ -133,72 +121,6 @@ class ArticleRepository:
         )
 
 
-def _article_select(viewer_id: int | None, *, with_body: bool) -> Select[Any]:
-    columns: list[Any] = [
-        Article.id,
-        Article.slug,
-        Article.title,
-        Article.description,
-        Article.created_at,
-        Article.updated_at,
-        Article.favorites_count,
-        User.username,
-        User.bio,
-        User.image,
-    ]
-    if with_body:
-        columns.append(Article.body)
-    if viewer_id is None:
-        columns += [false().label("favorited"), false().label("following")]
-    else:
-        columns += [
-            exists()
-            .where(Favorite.article_id == Article.id, Favorite.user_id == viewer_id)
-            .label("favorited"),
-            exists()
-            .where(Follow.follower_id == viewer_id, Follow.followee_id == Article.author_id)
-            .label("following"),
-        ]
-    return select(*columns).join(User, User.id == Article.author_id)
-
-
-def _filtered(query: Select[Any], filters: ArticleFilters) -> Select[Any]:
-    # Subqueries use aliases so they never correlate with the author join of the outer query.
-    if filters.tag is not None:
-        tag_link, tag = aliased(ArticleTag), aliased(Tag)
-        query = query.where(
-            Article.id.in_(
-                select(tag_link.article_id)
-                .join(tag, tag.id == tag_link.tag_id)
-                .where(tag.name == filters.tag)
-            )
-        )
-    if filters.author is not None:
-        author = aliased(User)
-        query = query.where(
-            Article.author_id.in_(
-                select(author.id).where(func.lower(author.username) == filters.author.lower())
-            )
-        )
-    if filters.favorited_by is not None:
-        fan, favorite = aliased(User), aliased(Favorite)
-        query = query.where(
-            Article.id.in_(
-                select(favorite.article_id)
-                .join(fan, fan.id == favorite.user_id)
-                .where(func.lower(fan.username) == filters.favorited_by.lower())
-            )
-        )
-    if filters.followed_by is not None:
-        follow = aliased(Follow)
-        query = query.where(
-            Article.author_id.in_(
-                select(follow.followee_id).where(follow.follower_id == filters.followed_by)
-            )
-        )
-    return query
-
-
 def _view(row: Row[Any]) -> ArticleView:
     mapping = row._mapping
     return ArticleView(
@@ -211,6 +133,7 @@ def _view(row: Row[Any]) -> ArticleView:
         updated_at=mapping["updated_at"],
         favorites_count=mapping["favorites_count"],
         favorited=bool(mapping["favorited"]),
+        tags=parse_tag_names(mapping["tags"]),
         author=ProfileView(
             username=mapping["username"],
             bio=mapping["bio"],

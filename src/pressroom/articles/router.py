@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from pressroom.articles import schemas
 from pressroom.articles.dependencies import ArticleServiceDep, SlugPath
-from pressroom.articles.repository import ArticleFilters
+from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.views import ArticleView
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
 from pressroom.core.errors import error_responses

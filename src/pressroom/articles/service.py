@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.articles import schemas, slugs
 from pressroom.articles.errors import ArticleNotFound, NotArticleAuthor
-from pressroom.articles.repository import ArticleFilters, ArticleRepository
+from pressroom.articles.queries import ArticleFilters
+from pressroom.articles.repository import ArticleRepository
 from pressroom.articles.views import ArticlePage, ArticleView
 from pressroom.core.models import utcnow
 
@@ -25,7 +26,10 @@ class ArticleService:
 
     async def get(self, slug: str, viewer_id: int | None) -> ArticleView:
         """One article as `viewer_id` sees it."""
-        return await self._view(await self.articles.id_by_slug(slug), viewer_id)
+        view = await self.articles.view_by_slug(slug, viewer_id)
+        if view is None:
+            raise ArticleNotFound()
+        return view
 
     async def list(
         self, filters: ArticleFilters, viewer_id: int | None, *, limit: int, offset: int

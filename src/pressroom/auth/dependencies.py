@@ -44,12 +44,12 @@ conduit_token = ConduitToken()
 RawToken = Annotated[str | None, Depends(conduit_token)]
 
 
-def get_tokens(request: Request) -> Tokens:
+async def get_tokens(request: Request) -> Tokens:
     tokens: Tokens = request.app.state.tokens
     return tokens
 
 
-def get_passwords(request: Request) -> Passwords:
+async def get_passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, exists, false, insert, select
+from sqlalchemy import Integer, Select, bindparam, delete, exists, false, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,30 +35,49 @@ class CommentRepository:
         await self.session.execute(delete(Comment).where(Comment.id == comment_id))
 
     async def view(self, comment_id: int, viewer_id: int | None) -> CommentView | None:
-        query = _comment_select(viewer_id).where(Comment.id == comment_id)
-        row = (await self.session.execute(query)).first()
+        row = (await self._read(_by_id(viewer_id is not None), comment_id, viewer_id)).first()
         return None if row is None else _view(row)
 
     async def for_article(
         self, article_id: int, viewer_id: int | None, *, limit: int | None, offset: int
     ) -> list[CommentView]:
         """Newest first, in one statement."""
-        query = (
-            _comment_select(viewer_id)
-            .where(Comment.article_id == article_id)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .offset(offset)
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        return [_view(row) for row in await self.session.execute(query)]
+        statement = _for_article(viewer_id is not None, paged=limit is not None)
+        rows = await self._read(statement, article_id, viewer_id, limit=limit, offset=offset)
+        return [_view(row) for row in rows]
+
+    async def _read(
+        self, statement: Select[Any], key: int, viewer_id: int | None, **page: Any
+    ) -> Any:
+        # Reads run on the session's connection: the Core path, without ORM bookkeeping.
+        connection = await self.session.connection()
+        return await connection.execute(statement, {"key": key, "viewer_id": viewer_id, **page})
 
 
-def _comment_select(viewer_id: int | None) -> Any:
+_VIEWER = bindparam("viewer_id", type_=Integer)
+
+
+@cache
+def _by_id(personal: bool) -> Select[Any]:
+    return _comment_select(personal).where(Comment.id == bindparam("key"))
+
+
+@cache
+def _for_article(personal: bool, *, paged: bool) -> Select[Any]:
+    query = (
+        _comment_select(personal)
+        .where(Comment.article_id == bindparam("key"))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .offset(bindparam("offset"))
+    )
+    return query.limit(bindparam("limit")) if paged else query
+
+
+def _comment_select(personal: bool) -> Select[Any]:
     following: Any = false()
-    if viewer_id is not None:
+    if personal:
         following = exists().where(
-            Follow.follower_id == viewer_id, Follow.followee_id == Comment.author_id
+            Follow.follower_id == _VIEWER, Follow.followee_id == Comment.author_id
         )
     return select(
         Comment.id,

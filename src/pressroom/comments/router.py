@@ -21,7 +21,7 @@ router = APIRouter(prefix="/articles/{slug}/comments", tags=["comments"])
 MAX_ID = 2**31 - 1
 
 
-def get_comment_service(session: SessionDep) -> CommentService:
+async def get_comment_service(session: SessionDep) -> CommentService:
     return CommentService(session)
 
 

@@ -19,7 +19,7 @@ from pressroom.profiles.views import ProfileView
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 
 
-def get_profile_service(session: SessionDep) -> ProfileService:
+async def get_profile_service(session: SessionDep) -> ProfileService:
     return ProfileService(session)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,22 +15,6 @@ from pressroom.tags.models import ArticleTag, Tag
 class TagRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def for_articles(self, article_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Sorted tag names per article, in one statement."""
-        tags: dict[int, list[str]] = defaultdict(list)
-        if not article_ids:
-            return tags
-        rows = await self.session.execute(
-            select(ArticleTag.article_id, Tag.name)
-            .join(Tag, Tag.id == ArticleTag.tag_id)
-            .where(ArticleTag.article_id.in_(article_ids))
-        )
-        for article_id, name in rows:
-            tags[article_id].append(name)
-        for names in tags.values():
-            names.sort()
-        return tags
 
     async def set_for_article(self, article_id: int, names: Iterable[str]) -> None:
         """Replace an article's tags, creating tags that do not exist yet."""

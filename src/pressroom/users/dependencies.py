@@ -9,14 +9,14 @@ from pressroom.core.db import ReadSessionDep, SessionDep
 from pressroom.users.service import UserService
 
 
-def get_user_service(session: SessionDep, passwords: PasswordsDep) -> UserService:
+async def get_user_service(session: SessionDep, passwords: PasswordsDep) -> UserService:
     return UserService(session, passwords)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 
 
-def get_login_service(session: ReadSessionDep, passwords: PasswordsDep) -> UserService:
+async def get_login_service(session: ReadSessionDep, passwords: PasswordsDep) -> UserService:
     # Login only reads, plus a single-statement rehash now and then: no write transaction.
     return UserService(session, passwords)
 
