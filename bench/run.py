@@ -190,8 +190,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(url: str, workdir: Path) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker serving bench/app.py; yields (base URL, pid)."""
+def server(url: str, workdir: Path, pool_size: int) -> Iterator[tuple[str, int]]:
+    """One uvicorn worker serving bench/app.py; yields (base URL, pid).
+
+    The pool holds as many connections as wrk keeps open, as an operator would size it:
+    a smaller pool makes overflow connections open and close on every burst.
+    """
     port = free_port()
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("PRESSROOM_")},
@@ -200,6 +204,7 @@ def server(url: str, workdir: Path) -> Iterator[tuple[str, int]]:
         "PRESSROOM_DATABASE__URL": url,
         "PRESSROOM_AUTH__JWT_SECRET": JWT_SECRET,
         "PRESSROOM_RATE_LIMIT__ENABLED": "false",
+        "PRESSROOM_DATABASE__POOL_SIZE": str(pool_size),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app:create_app", "--factory",
@@ -474,7 +479,7 @@ def main() -> None:
                 print(f"{backend}, {size} articles", flush=True)
                 url, run = prepare(backend, size, workdir, opts.pg_dsn)
                 run.code = code_version()  # what the server process is about to import
-                with server(url, workdir) as (base, pid):
+                with server(url, workdir, opts.connections) as (base, pid):
                     opts.server_pid = pid
                     plan, token = scenarios(base, run.seeded)
                     bench(run, base, token, plan, opts)
