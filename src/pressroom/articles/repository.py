@@ -122,22 +122,21 @@ class ArticleRepository:
 
 
 def _view(row: Row[Any]) -> ArticleView:
-    mapping = row._mapping
     return ArticleView(
-        id=mapping["id"],
-        slug=mapping["slug"],
-        title=mapping["title"],
-        description=mapping["description"],
-        body=mapping.get("body"),
-        created_at=mapping["created_at"],
-        updated_at=mapping["updated_at"],
-        favorites_count=mapping["favorites_count"],
-        favorited=bool(mapping["favorited"]),
-        tags=parse_tag_names(mapping["tags"]),
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        body=getattr(row, "body", None),  # lists select no body
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        favorites_count=row.favorites_count,
+        favorited=bool(row.favorited),
+        tags=parse_tag_names(row.tags),
         author=ProfileView(
-            username=mapping["username"],
-            bio=mapping["bio"],
-            image=mapping["image"],
-            following=bool(mapping["following"]),
+            username=row.username,
+            bio=row.bio,
+            image=row.image,
+            following=bool(row.following),
         ),
     )

@@ -48,9 +48,8 @@ def utcnow() -> datetime:
 
 def isoformat(value: datetime) -> str:
     """`2026-02-18T03:22:56.637Z`: ISO 8601, UTC, milliseconds."""
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    )
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
 
 
 class Base(DeclarativeBase):
