@@ -168,11 +168,13 @@ class StatementLog:
 def sql(app: FastAPI) -> Iterator[StatementLog]:
     """Every SQL statement the app sends to the database, in order."""
     log = StatementLog()
-    engine = app.state.database.engine.sync_engine
+    engines = [engine.sync_engine for engine in app.state.database.engines]
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         log.statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     yield log
-    event.remove(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", record)

@@ -226,7 +226,7 @@ class TransactionLog:
 def transactions(app: FastAPI, backend: str) -> Iterator[TransactionLog]:
     """Transaction events, and the driver's own view of each statement's transaction state."""
     log = TransactionLog()
-    engine = app.state.database.engine.sync_engine
+    engines = [engine.sync_engine for engine in app.state.database.engines]
 
     def in_transaction(connection: Connection) -> bool:
         driver: Any = connection.connection.driver_connection
@@ -244,11 +244,13 @@ def transactions(app: FastAPI, backend: str) -> Iterator[TransactionLog]:
             for name in ("begin", "commit", "rollback")
         },
     }
-    for name, listener in listeners.items():
-        event.listen(engine, name, listener)
+    for engine in engines:
+        for name, listener in listeners.items():
+            event.listen(engine, name, listener)
     yield log
-    for name, listener in listeners.items():
-        event.remove(engine, name, listener)
+    for engine in engines:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
 
 
 @pytest.mark.parametrize(
