@@ -168,13 +168,11 @@ class StatementLog:
 def sql(app: FastAPI) -> Iterator[StatementLog]:
     """Every SQL statement the app sends to the database, in order."""
     log = StatementLog()
-    engines = [engine.sync_engine for engine in app.state.database.engines]
+    engine = app.state.database.engine.sync_engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         log.statements.append(statement)
 
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", record)
     yield log
-    for engine in engines:
-        event.remove(engine, "before_cursor_execute", record)
+    event.remove(engine, "before_cursor_execute", record)

@@ -226,7 +226,7 @@ class TransactionLog:
 def transactions(app: FastAPI, backend: str) -> Iterator[TransactionLog]:
     """Transaction events, and the driver's own view of each statement's transaction state."""
     log = TransactionLog()
-    engines = [engine.sync_engine for engine in app.state.database.engines]
+    engine = app.state.database.engine.sync_engine
 
     def in_transaction(connection: Connection) -> bool:
         driver: Any = connection.connection.driver_connection
@@ -244,13 +244,11 @@ def transactions(app: FastAPI, backend: str) -> Iterator[TransactionLog]:
             for name in ("begin", "commit", "rollback")
         },
     }
-    for engine in engines:
-        for name, listener in listeners.items():
-            event.listen(engine, name, listener)
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
     yield log
-    for engine in engines:
-        for name, listener in listeners.items():
-            event.remove(engine, name, listener)
+    for name, listener in listeners.items():
+        event.remove(engine, name, listener)
 
 
 @pytest.mark.parametrize(

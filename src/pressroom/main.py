@@ -14,7 +14,7 @@ from pressroom.articles.router import router as articles_router
 from pressroom.auth.passwords import Passwords
 from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
-from pressroom.core.db import Database
+from pressroom.core.db import Database, create_engine
 from pressroom.core.docs import install_docs
 from pressroom.core.errors import install_error_handlers
 from pressroom.core.settings import Settings
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.data_dir,
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
-        app.state.database = Database.open(settings)
+        app.state.database = Database(create_engine(settings))
         try:
             yield
         finally:

@@ -24,8 +24,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SQLITE_BEGIN = "pressroom_sqlite_begin"
 
 
-def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
-    """The engine for `settings`; `autocommit` gives Postgres connections that never BEGIN."""
+def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     db = settings.database
     common: dict[str, Any] = {"echo": db.echo, "pool_pre_ping": False}
@@ -48,7 +47,6 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         max_overflow=db.max_overflow,
         pool_timeout=db.pool_timeout,
         pool_recycle=1800,
-        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={
             "timeout": db.connect_timeout,
             "command_timeout": db.statement_timeout + 1,
@@ -97,31 +95,16 @@ def transactional(engine: AsyncEngine) -> AsyncEngine:
 class Database:
     """Owns the engine and hands out sessions; opened and closed by the app lifespan."""
 
-    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.reader = reader
         self.is_sqlite = engine.dialect.name == "sqlite"
-        if reader is None:
-            # Reads need no transaction: skipping BEGIN/ROLLBACK saves two round trips.
-            reader = (
-                engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
-            )
-        self._writer = async_sessionmaker(transactional(engine), expire_on_commit=False)
+        writer = transactional(engine)
+        # Reads need no transaction: skipping BEGIN/ROLLBACK saves two round trips.
+        reader = (
+            engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._writer = async_sessionmaker(writer, expire_on_commit=False)
         self._reader = async_sessionmaker(reader, expire_on_commit=False)
-
-    @classmethod
-    def open(cls, settings: Settings) -> Database:
-        """Engines for `settings`: on Postgres, one pool for writes and one for reads."""
-        engine = create_engine(settings)
-        if engine.dialect.name == "sqlite":
-            return cls(engine)
-        # Read connections are autocommit from birth: switching a pooled connection to
-        # autocommit and back on every checkout costs more CPU than the query itself.
-        return cls(engine, create_engine(settings, autocommit=True))
-
-    @property
-    def engines(self) -> tuple[AsyncEngine, ...]:
-        return (self.engine,) if self.reader is None else (self.engine, self.reader)
 
     @asynccontextmanager
     async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
@@ -137,8 +120,7 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
+        await self.engine.dispose()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
