@@ -337,6 +337,8 @@ def bench(
 ) -> None:
     floor_script = WRK_SCRIPTS / "get.lua"
     for scenario in plan:
+        if options.scenarios and scenario.name not in options.scenarios:
+            continue
         size = probe(base, scenario, token)
         profile = None
         if options.py_spy and scenario.name in options.profile:
@@ -449,12 +451,18 @@ def options() -> argparse.Namespace:
         help=f"Postgres to connect to for dropping and creating {PG_DATABASE}.",
     )
     parser.add_argument(
+        "--scenarios",
+        default="",
+        help="Comma-separated scenarios to run (default: all), e.g. 'single article,list'.",
+    )
+    parser.add_argument(
         "--profile",
         default="",
         help="Comma-separated scenarios to profile with py-spy in an extra, unmeasured run.",
     )
     parsed = parser.parse_args()
     parsed.sizes = [int(size) for size in parsed.sizes.split(",") if size]
+    parsed.scenarios = {name.strip() for name in parsed.scenarios.split(",") if name.strip()}
     parsed.profile = {name.strip() for name in parsed.profile.split(",") if name.strip()}
     parsed.py_spy = shutil.which("py-spy") if parsed.profile else None
     if parsed.profile and parsed.py_spy is None:

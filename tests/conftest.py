@@ -174,5 +174,11 @@ def sql(app: FastAPI) -> Iterator[StatementLog]:
         log.statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
+    # Postgres reads skip SQLAlchemy's executor (core.reads.DriverReader): they report here.
+    reader = app.state.database.reader
+    observers: list[Any] = getattr(reader, "observers", [])
+    observers.append(log.statements.append)
     yield log
     event.remove(engine, "before_cursor_execute", record)
+    if log.statements.append in observers:
+        observers.remove(log.statements.append)

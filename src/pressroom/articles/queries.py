@@ -59,6 +59,11 @@ def article(dialect: str, *, by: str, personal: bool) -> Select[Any]:
 
 
 @cache
+def id_by_slug() -> Select[Any]:
+    return select(Article.id).where(Article.slug == bindparam("slug"))
+
+
+@cache
 def page(dialect: str, shape: tuple[bool, bool, bool, bool], *, personal: bool) -> Select[Any]:
     """A page of articles without body; bind `limit` and `offset` and the filters."""
     query = _filtered(_article_select(dialect, personal=personal, with_body=False), shape)

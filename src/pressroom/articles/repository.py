@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.articles import queries
@@ -13,16 +12,58 @@ from pressroom.articles.models import Article, Favorite
 from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.views import ArticlePage, ArticleView
 from pressroom.core.models import utcnow
+from pressroom.core.reads import Reader, Record, SessionReader
 from pressroom.core.upserts import insert_ignoring_conflicts
 from pressroom.profiles.views import ProfileView
 from pressroom.tags.queries import parse_tag_names
 from pressroom.tags.repository import TagRepository
 
 
+class ArticleReads:
+    """Articles as a caller sees them: prebuilt statements, through any reader."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    async def view(self, article_id: int, viewer_id: int | None) -> ArticleView | None:
+        """One article with body, tags and the viewer's flags: one statement."""
+        return await self._one("id", article_id, viewer_id)
+
+    async def view_by_slug(self, slug: str, viewer_id: int | None) -> ArticleView | None:
+        """The article at `slug` with body, tags and the viewer's flags: one statement."""
+        return await self._one("slug", slug, viewer_id)
+
+    async def id_by_slug(self, slug: str) -> int | None:
+        article_id: int | None = await self.reader.scalar(queries.id_by_slug(), {"slug": slug})
+        return article_id
+
+    async def page(
+        self, filters: ArticleFilters, viewer_id: int | None, *, limit: int, offset: int
+    ) -> ArticlePage:
+        """A page of articles (no body), newest first, and the total: two statements."""
+        shape, params = filters.shape(), filters.params()
+        count = await self.reader.scalar(queries.count(shape), params)
+        statement = queries.page(self.reader.dialect, shape, personal=viewer_id is not None)
+        rows = await self.reader.all(
+            statement, {**params, "viewer_id": viewer_id, "limit": limit, "offset": offset}
+        )
+        return ArticlePage(articles=[_view(row, body=None) for row in rows], count=count or 0)
+
+    async def _one(self, by: str, key: object, viewer_id: int | None) -> ArticleView | None:
+        personal = viewer_id is not None
+        statement = queries.article(self.reader.dialect, by=by, personal=personal)
+        row = await self.reader.first(statement, {by: key, "viewer_id": viewer_id})
+        return None if row is None else _view(row, body=row["body"])
+
+
 class ArticleRepository:
+    """Writing articles and favorites, inside the request's transaction."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.tags = TagRepository(session)
+        # Reads inside this transaction see what it wrote (the view returned after a write).
+        self.reads = ArticleReads(SessionReader(session))
 
     async def ownership(self, slug: str) -> tuple[int, int, str] | None:
         """(article id, author id, title) of the article at `slug`."""
@@ -32,9 +73,6 @@ class ArticleRepository:
             )
         ).first()
         return None if row is None else (row.id, row.author_id, row.title)
-
-    async def id_by_slug(self, slug: str) -> int | None:
-        return await self.session.scalar(select(Article.id).where(Article.slug == slug))
 
     async def slug_taken(self, slug: str) -> bool:
         return bool(await self.session.scalar(select(exists().where(Article.slug == slug))))
@@ -54,34 +92,6 @@ class ArticleRepository:
     async def delete(self, article_id: int) -> None:
         # Tags links, favorites and comments go with it (ON DELETE CASCADE).
         await self.session.execute(delete(Article).where(Article.id == article_id))
-
-    async def view(self, article_id: int, viewer_id: int | None) -> ArticleView | None:
-        """One article with body, tags and the viewer's flags: one statement."""
-        return await self._one("id", article_id, viewer_id)
-
-    async def view_by_slug(self, slug: str, viewer_id: int | None) -> ArticleView | None:
-        """The article at `slug` with body, tags and the viewer's flags: one statement."""
-        return await self._one("slug", slug, viewer_id)
-
-    async def page(
-        self, filters: ArticleFilters, viewer_id: int | None, *, limit: int, offset: int
-    ) -> ArticlePage:
-        """A page of articles (no body), newest first, and the total: two statements."""
-        connection = await self.session.connection()
-        shape, params = filters.shape(), filters.params()
-        count = (await connection.execute(queries.count(shape), params)).scalar_one()
-        statement = queries.page(connection.dialect.name, shape, personal=viewer_id is not None)
-        rows = await connection.execute(
-            statement, {**params, "viewer_id": viewer_id, "limit": limit, "offset": offset}
-        )
-        return ArticlePage(articles=[_view(row) for row in rows], count=count)
-
-    async def _one(self, by: str, key: object, viewer_id: int | None) -> ArticleView | None:
-        # Reads run on the session's connection: the Core path, without ORM bookkeeping.
-        connection = await self.session.connection()
-        statement = queries.article(connection.dialect.name, by=by, personal=viewer_id is not None)
-        row = (await connection.execute(statement, {by: key, "viewer_id": viewer_id})).first()
-        return None if row is None else _view(row)
 
     async def hold(self, article_id: int) -> bool:
         """Keep the article from being deleted until commit; False if it is already gone.
@@ -121,22 +131,22 @@ class ArticleRepository:
         )
 
 
-def _view(row: Row[Any]) -> ArticleView:
+def _view(row: Record, *, body: str | None) -> ArticleView:
     return ArticleView(
-        id=row.id,
-        slug=row.slug,
-        title=row.title,
-        description=row.description,
-        body=getattr(row, "body", None),  # lists select no body
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        favorites_count=row.favorites_count,
-        favorited=bool(row.favorited),
-        tags=parse_tag_names(row.tags),
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        description=row["description"],
+        body=body,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        favorites_count=row["favorites_count"],
+        favorited=bool(row["favorited"]),
+        tags=parse_tag_names(row["tags"]),
         author=ProfileView(
-            username=row.username,
-            bio=row.bio,
-            image=row.image,
-            following=bool(row.following),
+            username=row["username"],
+            bio=row["bio"],
+            image=row["image"],
+            following=bool(row["following"]),
         ),
     )

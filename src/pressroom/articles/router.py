@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from pressroom.articles import schemas
-from pressroom.articles.dependencies import ArticleServiceDep, SlugPath
+from pressroom.articles.dependencies import ArticleReadServiceDep, ArticleServiceDep, SlugPath
 from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.views import ArticleView
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
@@ -35,7 +35,7 @@ def _article(view: ArticleView, status_code: int = 200) -> Response:
 )
 async def list_articles(
     caller: OptionalCaller,
-    service: ArticleServiceDep,
+    service: ArticleReadServiceDep,
     tag: Annotated[
         Line | None, Query(max_length=32, description="Only articles with this tag.")
     ] = None,
@@ -58,7 +58,7 @@ async def list_articles(
     responses=error_responses(401, 422),
 )
 async def get_articles_feed(
-    caller: CurrentCaller, service: ArticleServiceDep, limit: Limit = 20, offset: Offset = 0
+    caller: CurrentCaller, service: ArticleReadServiceDep, limit: Limit = 20, offset: Offset = 0
 ) -> Response:
     filters = ArticleFilters(followed_by=caller.id)
     page = await service.list(filters, caller.id, limit=limit, offset=offset)
@@ -73,7 +73,7 @@ async def get_articles_feed(
     openapi_extra=OPTIONAL_AUTH,
 )
 async def get_article(
-    slug: SlugPath, caller: OptionalCaller, service: ArticleServiceDep
+    slug: SlugPath, caller: OptionalCaller, service: ArticleReadServiceDep
 ) -> Response:
     return _article(await service.get(slug, caller.id if caller else None))
 

@@ -11,18 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pressroom.articles import schemas, slugs
 from pressroom.articles.errors import ArticleNotFound, NotArticleAuthor
 from pressroom.articles.queries import ArticleFilters
-from pressroom.articles.repository import ArticleRepository
+from pressroom.articles.repository import ArticleReads, ArticleRepository
 from pressroom.articles.views import ArticlePage, ArticleView
 from pressroom.core.models import utcnow
+from pressroom.core.reads import Reader
 
 SLUG_ATTEMPTS = 8
 T = TypeVar("T")
 
 
-class ArticleService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.articles = ArticleRepository(session)
+class ArticleReadService:
+    """Reading articles: no session, no transaction."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.articles = ArticleReads(reader)
 
     async def get(self, slug: str, viewer_id: int | None) -> ArticleView:
         """One article as `viewer_id` sees it."""
@@ -36,6 +38,14 @@ class ArticleService:
     ) -> ArticlePage:
         """Articles matching every filter, newest first."""
         return await self.articles.page(filters, viewer_id, limit=limit, offset=offset)
+
+
+class ArticleService:
+    """Writing articles and favorites: one transaction, the request's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.articles = ArticleRepository(session)
 
     async def create(self, author_id: int, data: schemas.NewArticle) -> ArticleView:
         """Publish an article under a unique slug derived from its title."""
@@ -95,7 +105,7 @@ class ArticleService:
         return await self._view(article_id, user_id)
 
     async def _id(self, slug: str) -> int:
-        article_id = await self.articles.id_by_slug(slug)
+        article_id = await self.articles.reads.id_by_slug(slug)
         if article_id is None:
             raise ArticleNotFound()
         return article_id
@@ -110,7 +120,7 @@ class ArticleService:
         return article_id, title
 
     async def _view(self, article_id: int | None, viewer_id: int | None) -> ArticleView:
-        view = None if article_id is None else await self.articles.view(article_id, viewer_id)
+        view = None if article_id is None else await self.articles.reads.view(article_id, viewer_id)
         if view is None:
             raise ArticleNotFound()
         return view

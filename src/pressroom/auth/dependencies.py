@@ -10,10 +10,9 @@ from fastapi.security.base import SecurityBase
 
 from pressroom.auth.passwords import Passwords
 from pressroom.auth.tokens import Tokens
-from pressroom.core.db import SessionDep
 from pressroom.core.errors import InvalidToken, Unauthorized
-from pressroom.users.models import User
-from pressroom.users.repository import UserRepository
+from pressroom.users.repository import UserReads
+from pressroom.users.views import AccountView
 
 _SCHEMES = frozenset({"token", "bearer"})
 
@@ -59,28 +58,29 @@ PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 
 
 class Caller:
-    """The authenticated user and the token they presented."""
+    """The authenticated user's account and the token they presented."""
 
-    __slots__ = ("token", "user")
+    __slots__ = ("account", "token")
 
-    def __init__(self, user: User, token: str) -> None:
-        self.user = user
+    def __init__(self, account: AccountView, token: str) -> None:
+        self.account = account
         self.token = token
 
     @property
     def id(self) -> int:
-        return self.user.id
+        return self.account.id
 
 
-async def get_optional_caller(
-    token: RawToken, tokens: TokensDep, session: SessionDep
-) -> Caller | None:
+async def get_optional_caller(request: Request, token: RawToken) -> Caller | None:
+    # The token's user is read without a session: a GET stays free of transactions.
     if token is None:
         return None
-    user = await UserRepository(session).get(tokens.user_id(token))
-    if user is None:
+    state = request.app.state
+    tokens: Tokens = state.tokens
+    account = await UserReads(state.database.reader).account(tokens.user_id(token))
+    if account is None:
         raise InvalidToken()
-    return Caller(user, token)
+    return Caller(account, token)
 
 
 async def get_caller(caller: Annotated[Caller | None, Depends(get_optional_caller)]) -> Caller:

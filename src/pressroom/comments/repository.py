@@ -6,19 +6,42 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, delete, exists, false, insert, select
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.comments.models import Comment
 from pressroom.comments.views import CommentView
+from pressroom.core.reads import Reader, Record, SessionReader
 from pressroom.profiles.models import Follow
 from pressroom.profiles.views import ProfileView
 from pressroom.users.models import User
 
 
+class CommentReads:
+    """Comments as a caller sees them: prebuilt statements, through any reader."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    async def view(self, comment_id: int, viewer_id: int | None) -> CommentView | None:
+        params = {"key": comment_id, "viewer_id": viewer_id}
+        row = await self.reader.first(_by_id(viewer_id is not None), params)
+        return None if row is None else _view(row)
+
+    async def for_article(
+        self, article_id: int, viewer_id: int | None, *, limit: int | None, offset: int
+    ) -> list[CommentView]:
+        """Newest first, in one statement."""
+        statement = _for_article(viewer_id is not None, paged=limit is not None)
+        params = {"key": article_id, "viewer_id": viewer_id, "limit": limit, "offset": offset}
+        return [_view(row) for row in await self.reader.all(statement, params)]
+
+
 class CommentRepository:
+    """Writing comments, inside the request's transaction."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.reads = CommentReads(SessionReader(session))
 
     async def insert(self, values: dict[str, Any]) -> int:
         result = await self.session.execute(insert(Comment).values(values).returning(Comment.id))
@@ -33,25 +56,6 @@ class CommentRepository:
 
     async def delete(self, comment_id: int) -> None:
         await self.session.execute(delete(Comment).where(Comment.id == comment_id))
-
-    async def view(self, comment_id: int, viewer_id: int | None) -> CommentView | None:
-        row = (await self._read(_by_id(viewer_id is not None), comment_id, viewer_id)).first()
-        return None if row is None else _view(row)
-
-    async def for_article(
-        self, article_id: int, viewer_id: int | None, *, limit: int | None, offset: int
-    ) -> list[CommentView]:
-        """Newest first, in one statement."""
-        statement = _for_article(viewer_id is not None, paged=limit is not None)
-        rows = await self._read(statement, article_id, viewer_id, limit=limit, offset=offset)
-        return [_view(row) for row in rows]
-
-    async def _read(
-        self, statement: Select[Any], key: int, viewer_id: int | None, **page: Any
-    ) -> Any:
-        # Reads run on the session's connection: the Core path, without ORM bookkeeping.
-        connection = await self.session.connection()
-        return await connection.execute(statement, {"key": key, "viewer_id": viewer_id, **page})
 
 
 _VIEWER = bindparam("viewer_id", type_=Integer)
@@ -91,13 +95,16 @@ def _comment_select(personal: bool) -> Select[Any]:
     ).join(User, User.id == Comment.author_id)
 
 
-def _view(row: Row[Any]) -> CommentView:
+def _view(row: Record) -> CommentView:
     return CommentView(
-        id=row.id,
-        body=row.body,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row["id"],
+        body=row["body"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
         author=ProfileView(
-            username=row.username, bio=row.bio, image=row.image, following=bool(row.following)
+            username=row["username"],
+            bio=row["bio"],
+            image=row["image"],
+            following=bool(row["following"]),
         ),
     )

@@ -10,8 +10,8 @@ from starlette.responses import Response
 from pressroom.articles.dependencies import SlugPath
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
 from pressroom.comments import schemas
-from pressroom.comments.service import CommentService
-from pressroom.core.db import SessionDep
+from pressroom.comments.service import CommentReadService, CommentService
+from pressroom.core.db import ReaderDep, SessionDep
 from pressroom.core.errors import error_responses
 from pressroom.core.pagination import MAX_LIMIT, Offset
 from pressroom.core.responses import json_response
@@ -25,7 +25,12 @@ async def get_comment_service(session: SessionDep) -> CommentService:
     return CommentService(session)
 
 
+async def get_comment_read_service(reader: ReaderDep) -> CommentReadService:
+    return CommentReadService(reader)
+
+
 CommentServiceDep = Annotated[CommentService, Depends(get_comment_service)]
+CommentReadServiceDep = Annotated[CommentReadService, Depends(get_comment_read_service)]
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id.")]
 
 
@@ -56,7 +61,7 @@ async def create_comment(
 async def get_comments(
     slug: SlugPath,
     caller: OptionalCaller,
-    service: CommentServiceDep,
+    service: CommentReadServiceDep,
     limit: Annotated[
         int | None,
         Query(ge=1, le=MAX_LIMIT, description="Page size; all comments when absent."),

@@ -5,15 +5,35 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.articles.errors import ArticleNotFound
-from pressroom.articles.repository import ArticleRepository
+from pressroom.articles.repository import ArticleReads, ArticleRepository
 from pressroom.comments import schemas
 from pressroom.comments.errors import CommentNotFound, NotCommentAuthor
-from pressroom.comments.repository import CommentRepository
+from pressroom.comments.repository import CommentReads, CommentRepository
 from pressroom.comments.views import CommentView
 from pressroom.core.models import utcnow
+from pressroom.core.reads import Reader
+
+
+class CommentReadService:
+    """Reading comments: no session, no transaction."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.articles = ArticleReads(reader)
+        self.comments = CommentReads(reader)
+
+    async def list(
+        self, slug: str, viewer_id: int | None, *, limit: int | None, offset: int
+    ) -> list[CommentView]:
+        """The article's comments, newest first."""
+        article_id = await self.articles.id_by_slug(slug)
+        if article_id is None:
+            raise ArticleNotFound()
+        return await self.comments.for_article(article_id, viewer_id, limit=limit, offset=offset)
 
 
 class CommentService:
+    """Writing comments: one transaction, the request's session."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.articles = ArticleRepository(session)
         self.comments = CommentRepository(session)
@@ -33,16 +53,9 @@ class CommentService:
                 "updated_at": now,
             }
         )
-        view = await self.comments.view(comment_id, author_id)
+        view = await self.comments.reads.view(comment_id, author_id)
         assert view is not None
         return view
-
-    async def list(
-        self, slug: str, viewer_id: int | None, *, limit: int | None, offset: int
-    ) -> list[CommentView]:
-        """The article's comments, newest first."""
-        article_id = await self._article_id(slug)
-        return await self.comments.for_article(article_id, viewer_id, limit=limit, offset=offset)
 
     async def delete(self, slug: str, comment_id: int, user_id: int) -> None:
         """Delete a comment; only its author may."""
@@ -55,7 +68,7 @@ class CommentService:
         await self.comments.delete(comment_id)
 
     async def _article_id(self, slug: str) -> int:
-        article_id = await self.articles.id_by_slug(slug)
+        article_id = await self.articles.reads.id_by_slug(slug)
         if article_id is None:
             raise ArticleNotFound()
         return article_id

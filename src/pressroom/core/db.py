@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from pressroom.core.reads import Reader, create_reader
 from pressroom.core.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -100,11 +101,12 @@ class Database:
         self.is_sqlite = engine.dialect.name == "sqlite"
         writer = transactional(engine)
         # Reads need no transaction: skipping BEGIN/ROLLBACK saves two round trips.
-        reader = (
+        autocommit = (
             engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self.reader = create_reader(autocommit)
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
-        self._reader = async_sessionmaker(reader, expire_on_commit=False)
+        self._reader = async_sessionmaker(autocommit, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
@@ -140,7 +142,14 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_reader(request: Request) -> Reader:
+    """Reads without a session or transaction: what GET endpoints use."""
+    reader: Reader = request.app.state.database.reader
+    return reader
+
+
 # scope="function": the commit runs before the response is sent, so a failed commit
 # becomes an error response instead of a 2xx for work that was lost.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+ReaderDep = Annotated[Reader, Depends(get_reader)]

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
-from pressroom.core.db import SessionDep
+from pressroom.core.db import ReaderDep, SessionDep
 from pressroom.core.errors import error_responses
 from pressroom.core.responses import json_response
 from pressroom.core.text import Line
 from pressroom.profiles import schemas
-from pressroom.profiles.service import ProfileService
+from pressroom.profiles.service import ProfileReadService, ProfileService
 from pressroom.profiles.views import ProfileView
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
@@ -23,7 +23,12 @@ async def get_profile_service(session: SessionDep) -> ProfileService:
     return ProfileService(session)
 
 
+async def get_profile_read_service(reader: ReaderDep) -> ProfileReadService:
+    return ProfileReadService(reader)
+
+
 ProfileServiceDep = Annotated[ProfileService, Depends(get_profile_service)]
+ProfileReadServiceDep = Annotated[ProfileReadService, Depends(get_profile_read_service)]
 UsernamePath = Annotated[Line, Path(max_length=64, description="Case-insensitive username.")]
 
 
@@ -39,7 +44,7 @@ def _profile(view: ProfileView) -> Response:
     openapi_extra=OPTIONAL_AUTH,
 )
 async def get_profile(
-    username: UsernamePath, caller: OptionalCaller, service: ProfileServiceDep
+    username: UsernamePath, caller: OptionalCaller, service: ProfileReadServiceDep
 ) -> Response:
     return _profile(await service.get(username, caller.id if caller else None))
 

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pressroom.core.reads import Reader
 from pressroom.profiles.errors import CannotFollowSelf, ProfileNotFound
-from pressroom.profiles.repository import FollowRepository
+from pressroom.profiles.repository import FollowRepository, ProfileReads
 from pressroom.profiles.views import ProfileView
 from pressroom.users.models import User
 from pressroom.users.repository import UserRepository
 
 
-class ProfileService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.users = UserRepository(session)
-        self.follows = FollowRepository(session)
+class ProfileReadService:
+    """Reading profiles: no session, no transaction."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.profiles = ProfileReads(reader)
 
     async def get(self, username: str, viewer_id: int | None) -> ProfileView:
         """A profile as `viewer_id` sees it."""
-        user = await self._user(username)
-        following = False
-        if viewer_id is not None and viewer_id != user.id:
-            following = await self.follows.is_following(viewer_id, user.id)
-        return _view(user, following=following)
+        view = await self.profiles.view(username, viewer_id)
+        if view is None:
+            raise ProfileNotFound()
+        return view
+
+
+class ProfileService:
+    """Following and unfollowing: one transaction, the request's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.users = UserRepository(session)
+        self.follows = FollowRepository(session)
 
     async def follow(self, username: str, follower_id: int) -> ProfileView:
         """Follow a profile; following twice is not an error."""

@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.articles.models import Article
+from pressroom.core.reads import Reader
 from pressroom.core.upserts import insert_ignoring_conflicts
 from pressroom.tags.models import ArticleTag, Tag
+
+
+@cache
+def _popular() -> Select[Any]:
+    uses = func.count(ArticleTag.article_id)
+    return (
+        select(Tag.name)
+        .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+        .group_by(Tag.id, Tag.name)
+        .order_by(uses.desc(), Tag.name)
+        .limit(bindparam("limit"))
+    )
+
+
+class TagReads:
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    async def popular(self, limit: int) -> list[str]:
+        """Tags in use, most used first, then by name."""
+        return [row["name"] for row in await self.reader.all(_popular(), {"limit": limit})]
 
 
 class TagRepository:
@@ -35,15 +59,3 @@ class TagRepository:
                 ["article_id", "tag_id"], linked.where(Article.id == article_id)
             )
         )
-
-    async def popular(self, limit: int) -> list[str]:
-        """Tags in use, most used first, then by name."""
-        uses = func.count(ArticleTag.article_id)
-        rows = await self.session.scalars(
-            select(Tag.name)
-            .join(ArticleTag, ArticleTag.tag_id == Tag.id)
-            .group_by(Tag.id, Tag.name)
-            .order_by(uses.desc(), Tag.name)
-            .limit(limit)
-        )
-        return list(rows)

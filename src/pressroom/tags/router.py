@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from pressroom.core.db import SessionDep
+from pressroom.core.db import ReaderDep
 from pressroom.core.responses import json_response
 from pressroom.tags import schemas
-from pressroom.tags.service import POPULAR_TAGS, TagService
+from pressroom.tags.service import POPULAR_TAGS, TagReadService
 
 router = APIRouter(tags=["tags"])
 
@@ -18,5 +18,5 @@ router = APIRouter(tags=["tags"])
     summary=f"The {POPULAR_TAGS} most used tags, most used first",
     response_model=schemas.TagsResponse,
 )
-async def get_tags(session: SessionDep) -> Response:
-    return json_response({"tags": await TagService(session).popular()})
+async def get_tags(reader: ReaderDep) -> Response:
+    return json_response({"tags": await TagReadService(reader).popular()})

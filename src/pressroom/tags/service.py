@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from pressroom.tags.repository import TagRepository
+from pressroom.core.reads import Reader
+from pressroom.tags.repository import TagReads
 
 POPULAR_TAGS = 100
 
 
-class TagService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.tags = TagRepository(session)
+class TagReadService:
+    def __init__(self, reader: Reader) -> None:
+        self.tags = TagReads(reader)
 
     async def popular(self) -> list[str]:
         """The most used tags, most used first, then by name."""

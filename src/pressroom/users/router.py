@@ -10,21 +10,13 @@ from pressroom.core.errors import error_responses
 from pressroom.core.responses import json_response
 from pressroom.users import schemas
 from pressroom.users.dependencies import LoginServiceDep, UserServiceDep
-from pressroom.users.models import User
+from pressroom.users.views import AccountView
 
 router = APIRouter(tags=["users"])
 
 
-def _user(user: User, token: str) -> dict[str, object]:
-    return {
-        "user": {
-            "email": user.email,
-            "token": token,
-            "username": user.username,
-            "bio": user.bio,
-            "image": user.image,
-        }
-    }
+def _user(account: AccountView, token: str, status_code: int = 200) -> Response:
+    return json_response({"user": account.to_json(token)}, status_code=status_code)
 
 
 @router.post(
@@ -37,7 +29,7 @@ async def login(
     body: schemas.LoginUserRequest, service: LoginServiceDep, tokens: TokensDep
 ) -> Response:
     user = await service.authenticate(body.user.email, body.user.password)
-    return json_response(_user(user, tokens.issue(user.id)))
+    return _user(AccountView.of(user), tokens.issue(user.id))
 
 
 @router.post(
@@ -51,7 +43,7 @@ async def register(
     body: schemas.NewUserRequest, service: UserServiceDep, tokens: TokensDep
 ) -> Response:
     user = await service.register(body.user)
-    return json_response(_user(user, tokens.issue(user.id)), status_code=201)
+    return _user(AccountView.of(user), tokens.issue(user.id), status_code=201)
 
 
 @router.get(
@@ -61,7 +53,7 @@ async def register(
     responses=error_responses(401),
 )
 async def get_current_user(caller: CurrentCaller) -> Response:
-    return json_response(_user(caller.user, caller.token))
+    return _user(caller.account, caller.token)
 
 
 @router.put(
@@ -73,5 +65,5 @@ async def get_current_user(caller: CurrentCaller) -> Response:
 async def update_current_user(
     body: schemas.UpdateUserRequest, caller: CurrentCaller, service: UserServiceDep
 ) -> Response:
-    user = await service.update(caller.user, body.user)
-    return json_response(_user(user, caller.token))
+    user = await service.update(caller.id, body.user)
+    return _user(AccountView.of(user), caller.token)

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.auth.passwords import Passwords
-from pressroom.core.errors import InvalidCredentials
+from pressroom.core.errors import InvalidCredentials, InvalidToken
 from pressroom.core.models import utcnow
 from pressroom.users import schemas
 from pressroom.users.errors import UsernameOrEmailTaken
@@ -42,8 +42,11 @@ class UserService:
             await self.session.flush()
         return user
 
-    async def update(self, user: User, data: schemas.UpdateUser) -> User:
+    async def update(self, user_id: int, data: schemas.UpdateUser) -> User:
         """Change only the fields that were sent."""
+        user = await self.users.get(user_id)
+        if user is None:  # the account went away after the token was checked
+            raise InvalidToken()
         sent = data.model_fields_set
         username = data.username if "username" in sent else None
         email = data.email if "email" in sent else None
