@@ -173,12 +173,14 @@ def sql(app: FastAPI) -> Iterator[StatementLog]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         log.statements.append(statement)
 
+    def record_driver_read(statement: str, _driver: Any) -> None:
+        log.statements.append(statement)
+
     event.listen(engine, "before_cursor_execute", record)
     # Postgres reads skip SQLAlchemy's executor (core.reads.DriverReader): they report here.
-    reader = app.state.database.reader
-    observers: list[Any] = getattr(reader, "observers", [])
-    observers.append(log.statements.append)
+    observers: list[Any] = getattr(app.state.database.reader, "observers", [])
+    observers.append(record_driver_read)
     yield log
     event.remove(engine, "before_cursor_execute", record)
-    if log.statements.append in observers:
-        observers.remove(log.statements.append)
+    if record_driver_read in observers:
+        observers.remove(record_driver_read)

@@ -217,9 +217,51 @@ async def test_a_request_failing_half_way_leaves_nothing_half_written(
 
 # ---------------------------------------------------------------- transaction boundaries
 @dataclass
+class Transaction:
+    end: str
+    statements: list[tuple[str, bool]]
+    """Each statement's first word and whether the driver was inside a transaction."""
+
+
+@dataclass
 class TransactionLog:
-    events: list[str] = field(default_factory=list)
-    in_transaction: list[bool] = field(default_factory=list)
+    """Transaction events and statements, in order (one request at a time, so unmixed)."""
+
+    entries: list[tuple[str, bool]] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    @property
+    def statements(self) -> list[tuple[str, bool]]:
+        return [entry for entry in self.entries if entry[0] not in _EVENTS]
+
+    def transactions(self) -> list[Transaction]:
+        """The transactions SQLAlchemy opened, each with the statements run inside it."""
+        return self._split()[0]
+
+    def outside(self) -> list[tuple[str, bool]]:
+        """Statements run outside any transaction SQLAlchemy opened."""
+        return self._split()[1]
+
+    def _split(self) -> tuple[list[Transaction], list[tuple[str, bool]]]:
+        found: list[Transaction] = []
+        outside: list[tuple[str, bool]] = []
+        current: list[tuple[str, bool]] | None = None
+        for name, in_transaction in self.entries:
+            if name == "begin":
+                current = []
+            elif name in _EVENTS:
+                assert current is not None, f"{name} without begin"
+                found.append(Transaction(name, current))
+                current = None
+            else:
+                (outside if current is None else current).append((name, in_transaction))
+        return found, outside
+
+
+_EVENTS = ("begin", "commit", "rollback")
+_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 @pytest.fixture
@@ -228,27 +270,35 @@ def transactions(app: FastAPI, backend: str) -> Iterator[TransactionLog]:
     log = TransactionLog()
     engine = app.state.database.engine.sync_engine
 
-    def in_transaction(connection: Connection) -> bool:
-        driver: Any = connection.connection.driver_connection
+    def in_transaction(driver: Any) -> bool:
         # asyncpg reports the server's status from its ReadyForQuery message; sqlite3 asks
         # the library whether it is in autocommit mode.
         return bool(driver.is_in_transaction() if backend == "postgres" else driver.in_transaction)
 
-    def after_execute(connection: Connection, *_args: Any) -> None:
-        log.in_transaction.append(in_transaction(connection))
+    def verb(statement: str) -> str:
+        return statement.split(None, 1)[0].upper()
+
+    def after_execute(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if verb(statement) != "BEGIN":  # SQLite's BEGIN IMMEDIATE: the "begin" event says it
+            driver = connection.connection.driver_connection
+            log.entries.append((verb(statement), in_transaction(driver)))
+
+    def driver_read(statement: str, driver: Any) -> None:
+        log.entries.append((verb(statement), in_transaction(driver)))
 
     listeners: dict[str, Any] = {
         "after_cursor_execute": after_execute,
-        **{
-            name: lambda *_args, name=name: log.events.append(name)
-            for name in ("begin", "commit", "rollback")
-        },
+        **{name: lambda *_args, name=name: log.entries.append((name, False)) for name in _EVENTS},
     }
     for name, listener in listeners.items():
         event.listen(engine, name, listener)
+    observers: list[Any] = getattr(app.state.database.reader, "observers", [])
+    observers.append(driver_read)
     yield log
     for name, listener in listeners.items():
         event.remove(engine, name, listener)
+    if driver_read in observers:
+        observers.remove(driver_read)
 
 
 @pytest.mark.parametrize(
@@ -283,25 +333,33 @@ async def test_a_write_request_runs_in_one_transaction(
 ) -> None:
     author = await register(client, "author")
     slug = (await make_article(client, author))["slug"]
-    transactions.events.clear()
-    transactions.in_transaction.clear()
+    transactions.clear()
 
     response = await client.request(method, path.format(slug=slug), json=body, headers=author.auth)
 
     assert response.is_success, response.text
-    assert transactions.events == ["begin", "commit"]
-    assert transactions.in_transaction
-    assert all(transactions.in_transaction)
+    ended = transactions.transactions()
+    committed = [t for t in ended if t.end == "commit"]
+    assert len(committed) == 1
+    # Every change runs inside that one transaction, and the driver agrees it is one. Anything
+    # else only reads: the caller's account is looked up before the transaction starts.
+    assert any(name in _WRITES for name, _ in committed[0].statements)
+    assert all(in_tx for _, in_tx in committed[0].statements)
+    others = [s for t in ended if t is not committed[0] for s in t.statements]
+    others += transactions.outside()
+    assert all(name == "SELECT" for name, _ in others), transactions.entries
 
 
 async def test_a_refused_write_is_rolled_back_not_committed(
     client: httpx.AsyncClient, transactions: TransactionLog
 ) -> None:
     author = await register(client, "author")
-    transactions.events.clear()
+    transactions.clear()
     response = await client.post("/api/articles/nope/favorite", headers=author.auth)
     assert response.status_code == 404
-    assert transactions.events == ["begin", "rollback"]
+    ended = [t.end for t in transactions.transactions()]
+    assert "commit" not in ended
+    assert "rollback" in ended
 
 
 @pytest.mark.parametrize(
@@ -322,10 +380,12 @@ async def test_a_read_request_opens_no_transaction(
     author = await register(client, "author")
     slug = (await make_article(client, author, tagList=["x"]))["slug"]
     await make_comment(client, author, slug)
-    transactions.in_transaction.clear()
+    transactions.clear()
 
     response = await client.get(path.format(slug=slug), headers=author.auth)
 
     assert response.status_code == 200, response.text
-    assert transactions.in_transaction
-    assert not any(transactions.in_transaction)
+    assert transactions.statements
+    assert not any(in_tx for _, in_tx in transactions.statements)
+    assert all(name == "SELECT" for name, _ in transactions.statements)
+    assert "commit" not in [t.end for t in transactions.transactions()]

@@ -34,7 +34,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 Params = Mapping[str, Any]
-StatementObserver = Callable[[str], None]
+StatementObserver = Callable[[str, Any], None]
+"""Called with each statement's SQL and the driver connection about to run it."""
 MAX_COMPILED = 512
 
 
@@ -165,11 +166,11 @@ class DriverReader:
     async def _run(self, method: str, statement: Executable, params: Params) -> Any:
         prepared = self.prepare(statement)
         arguments = prepared.arguments(params)
-        for observe in self.observers:
-            observe(prepared.sql)
         pooled = await self.engine.raw_connection()
         try:
             driver = pooled.driver_connection
+            for observe in self.observers:
+                observe(prepared.sql, driver)
             result = await getattr(driver, method)(prepared.sql, *arguments)
         except BaseException as exc:
             # The connection's state is unknown after a failure or a cancellation mid-query:
