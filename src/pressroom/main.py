@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         # Operation ids are the route functions' names: `get_articles_feed`, `follow_user`.
         generate_unique_id_function=lambda route: route.name,
+        # FastAPI's native OpenTelemetry stays off until Pressroom configures tracing and
+        # metrics itself; when on, it checks the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         debug=settings.debug and not settings.is_production,
     )
     app.state.settings = settings

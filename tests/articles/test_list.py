@@ -199,6 +199,9 @@ async def test_filtered_count_is_the_filtered_total(
     articles, total = page_of(await client.get("/api/articles?tag=go&limit=1"))
     assert [article["slug"] for article in articles] == [library["alice-go"]]
     assert total == 2
+    # A page past the end is empty but still reports the filtered total.
+    for query in ("tag=go&offset=2", "author=alice&offset=50", "favorited=carol&offset=9"):
+        assert page_of(await client.get(f"/api/articles?{query}")) == ([], 2), query
 
 
 @pytest.mark.parametrize(("name", "length"), [("tag", 33), ("author", 65), ("favorited", 65)])

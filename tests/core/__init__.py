@@ -22,7 +22,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
-from pressroom.auth.dependencies import conduit_token, get_caller
+from pressroom.auth.dependencies import current_caller, optional_caller
 from pressroom.main import create_app
 from tests.conftest import base_settings
 from tests.factories import PASSWORD, Person, make_article, make_comment, register
@@ -87,8 +87,8 @@ def _endpoint(method: str, path: str, pattern: re.Pattern[str], root: Dependant)
             for param in dep.query_params
         },
         body_model=bodies[0] if bodies else None,
-        reads_token=conduit_token in calls,
-        requires_auth=get_caller in calls,
+        reads_token=optional_caller in calls or current_caller in calls,
+        requires_auth=current_caller in calls,
         pattern=pattern,
     )
 

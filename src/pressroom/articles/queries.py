@@ -65,9 +65,15 @@ def id_by_slug() -> Select[Any]:
 
 @cache
 def page(dialect: str, shape: tuple[bool, bool, bool, bool], *, personal: bool) -> Select[Any]:
-    """A page of articles without body; bind `limit` and `offset` and the filters."""
+    """A page of articles without body, each row with the `total` for the filters.
+
+    Bind `limit`, `offset` and the filters. The total is an uncorrelated subquery, which the
+    database computes once per statement: a page and its count in one round trip.
+    """
+    total = count(shape).correlate(None).scalar_subquery().label("total")
     query = _filtered(_article_select(dialect, personal=personal, with_body=False), shape)
-    return query.order_by(*NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
+    query = query.add_columns(total).order_by(*NEWEST_FIRST)
+    return query.limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 @cache
