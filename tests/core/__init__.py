@@ -65,6 +65,16 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _query(param: Any) -> Iterator[tuple[str, bool]]:
+    """(name, takes an integer) of a query parameter, or of each field of a query model."""
+    annotation = param.field_info.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            yield field.alias or name, _takes_int(field.annotation)
+    else:
+        yield param.alias, _takes_int(annotation)
+
+
 def _is_list(annotation: Any) -> bool:
     return typing.get_origin(annotation) is list or any(
         _is_list(arg) for arg in typing.get_args(annotation)
@@ -81,11 +91,9 @@ def _endpoint(method: str, path: str, pattern: re.Pattern[str], root: Dependant)
         method=method,
         path=path,
         path_params=tuple(param.alias for dep in dependants for param in dep.path_params),
-        query_params={
-            param.alias: _takes_int(param.field_info.annotation)
-            for dep in dependants
-            for param in dep.query_params
-        },
+        query_params=dict(
+            item for dep in dependants for param in dep.query_params for item in _query(param)
+        ),
         body_model=bodies[0] if bodies else None,
         reads_token=optional_caller in calls or current_caller in calls,
         requires_auth=current_caller in calls,

@@ -36,18 +36,11 @@ def _article(view: ArticleView, status_code: int = 200) -> Response:
 async def list_articles(
     caller: OptionalCaller,
     service: ArticleReadServiceDep,
-    tag: Annotated[
-        Line | None, Query(max_length=32, description="Only articles with this tag.")
-    ] = None,
-    author: Annotated[Line | None, Query(max_length=64, description="Only this author's.")] = None,
-    favorited: Annotated[
-        Line | None, Query(max_length=64, description="Only articles this user favorited.")
-    ] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
+    query: Annotated[schemas.ListArticlesQuery, Query()],
 ) -> Response:
-    filters = ArticleFilters(tag=tag, author=author, favorited_by=favorited)
-    page = await service.list(filters, caller.id if caller else None, limit=limit, offset=offset)
+    filters = ArticleFilters(tag=query.tag, author=query.author, favorited_by=query.favorited)
+    viewer_id = caller.id if caller else None
+    page = await service.list(filters, viewer_id, limit=query.limit, offset=query.offset)
     return json_response(page.to_json())
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from pressroom.core.pagination import MAX_LIMIT, MAX_OFFSET
 from pressroom.core.schemas import APIModel, max_bytes, reject_null
 from pressroom.core.text import Line, Text
 from pressroom.profiles.schemas import Profile
@@ -111,3 +112,17 @@ class SingleArticleResponse(APIModel):
 class MultipleArticlesResponse(APIModel):
     articles: list[ArticleListItem]
     articles_count: int = Field(description="How many articles match the filters in total.")
+
+
+class ListArticlesQuery(BaseModel):
+    """The list's query parameters: validated as one model, not five separate parameters."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tag: Line | None = Field(None, max_length=32, description="Only articles with this tag.")
+    author: Line | None = Field(None, max_length=64, description="Only this author's.")
+    favorited: Line | None = Field(
+        None, max_length=64, description="Only articles this user favorited."
+    )
+    limit: int = Field(20, ge=1, le=MAX_LIMIT, description=f"Page size, 1-{MAX_LIMIT}.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description=f"Items to skip, 0-{MAX_OFFSET}.")

@@ -48,8 +48,10 @@ def utcnow() -> datetime:
 
 def isoformat(value: datetime) -> str:
     """`2026-02-18T03:22:56.637Z`: ISO 8601, UTC, milliseconds."""
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    return utc.isoformat(timespec="milliseconds") + "Z"
+    if value.tzinfo is not UTC:  # rows arrive in UTC already: skip the conversion then
+        value = value.astimezone(UTC)
+    # "...56.637+00:00" -> "...56.637Z"
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 class Base(DeclarativeBase):
