@@ -10,12 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pressroom.articles import queries
 from pressroom.articles.models import Article, Favorite
 from pressroom.articles.queries import ArticleFilters
-from pressroom.articles.views import ArticlePage, ArticleView
+from pressroom.articles.views import ArticleJSON, ArticlePage, article_json
 from pressroom.core.models import utcnow
-from pressroom.core.reads import Reader, Record, SessionReader
+from pressroom.core.reads import Reader, SessionReader
 from pressroom.core.upserts import insert_ignoring_conflicts
-from pressroom.profiles.views import ProfileView
-from pressroom.tags.queries import parse_tag_names
 from pressroom.tags.repository import TagRepository
 
 
@@ -25,11 +23,11 @@ class ArticleReads:
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
 
-    async def view(self, article_id: int, viewer_id: int | None) -> ArticleView | None:
+    async def view(self, article_id: int, viewer_id: int | None) -> ArticleJSON | None:
         """One article with body, tags and the viewer's flags: one statement."""
         return await self._one("id", article_id, viewer_id)
 
-    async def view_by_slug(self, slug: str, viewer_id: int | None) -> ArticleView | None:
+    async def view_by_slug(self, slug: str, viewer_id: int | None) -> ArticleJSON | None:
         """The article at `slug` with body, tags and the viewer's flags: one statement."""
         return await self._one("slug", slug, viewer_id)
 
@@ -52,13 +50,14 @@ class ArticleReads:
             count = await self.reader.scalar(queries.count(shape), params)
         else:
             count = 0
-        return ArticlePage(articles=[_view(row, body=None) for row in rows], count=count or 0)
+        articles = [article_json(row, with_body=False) for row in rows]
+        return ArticlePage(articles=articles, count=count or 0)
 
-    async def _one(self, by: str, key: object, viewer_id: int | None) -> ArticleView | None:
+    async def _one(self, by: str, key: object, viewer_id: int | None) -> ArticleJSON | None:
         personal = viewer_id is not None
         statement = queries.article(self.reader.dialect, by=by, personal=personal)
         row = await self.reader.first(statement, {by: key, "viewer_id": viewer_id})
-        return None if row is None else _view(row, body=row["body"])
+        return None if row is None else article_json(row, with_body=True)
 
 
 class ArticleRepository:
@@ -134,24 +133,3 @@ class ArticleRepository:
             .values(favorites_count=Article.favorites_count + delta)
             .execution_options(synchronize_session=False)
         )
-
-
-def _view(row: Record, *, body: str | None) -> ArticleView:
-    return ArticleView(
-        id=row["id"],
-        slug=row["slug"],
-        title=row["title"],
-        description=row["description"],
-        body=body,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        favorites_count=row["favorites_count"],
-        favorited=bool(row["favorited"]),
-        tags=parse_tag_names(row["tags"]),
-        author=ProfileView(
-            username=row["username"],
-            bio=row["bio"],
-            image=row["image"],
-            following=bool(row["following"]),
-        ),
-    )

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from pressroom.articles import schemas
 from pressroom.articles.dependencies import ArticleReadServiceDep, ArticleServiceDep, SlugPath
 from pressroom.articles.queries import ArticleFilters
-from pressroom.articles.views import ArticleView
+from pressroom.articles.views import ArticleJSON
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
 from pressroom.core.errors import error_responses
 from pressroom.core.pagination import Limit, Offset
@@ -22,8 +22,8 @@ router = APIRouter(prefix="/articles", tags=["articles"])
 UsernameQuery = Annotated[Line | None, Query(max_length=64)]
 
 
-def _article(view: ArticleView, status_code: int = 200) -> Response:
-    return json_response({"article": view.to_json()}, status_code=status_code)
+def _article(article: ArticleJSON, status_code: int = 200) -> Response:
+    return json_response({"article": article}, status_code=status_code)
 
 
 @router.get(

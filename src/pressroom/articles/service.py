@@ -12,7 +12,7 @@ from pressroom.articles import schemas, slugs
 from pressroom.articles.errors import ArticleNotFound, NotArticleAuthor
 from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.repository import ArticleReads, ArticleRepository
-from pressroom.articles.views import ArticlePage, ArticleView
+from pressroom.articles.views import ArticleJSON, ArticlePage
 from pressroom.core.models import utcnow
 from pressroom.core.reads import Reader
 
@@ -26,7 +26,7 @@ class ArticleReadService:
     def __init__(self, reader: Reader) -> None:
         self.articles = ArticleReads(reader)
 
-    async def get(self, slug: str, viewer_id: int | None) -> ArticleView:
+    async def get(self, slug: str, viewer_id: int | None) -> ArticleJSON:
         """One article as `viewer_id` sees it."""
         view = await self.articles.view_by_slug(slug, viewer_id)
         if view is None:
@@ -47,7 +47,7 @@ class ArticleService:
         self.session = session
         self.articles = ArticleRepository(session)
 
-    async def create(self, author_id: int, data: schemas.NewArticle) -> ArticleView:
+    async def create(self, author_id: int, data: schemas.NewArticle) -> ArticleJSON:
         """Publish an article under a unique slug derived from its title."""
         now = utcnow()
         values = {
@@ -65,7 +65,7 @@ class ArticleService:
         await self.articles.tags.set_for_article(article_id, data.tag_list or [])
         return await self._view(article_id, author_id)
 
-    async def update(self, slug: str, editor_id: int, data: schemas.UpdateArticle) -> ArticleView:
+    async def update(self, slug: str, editor_id: int, data: schemas.UpdateArticle) -> ArticleJSON:
         """Change the fields sent; only the author may. A retitle can change the slug."""
         article_id, title = await self._owned(slug, editor_id)
         values: dict[str, Any] = {"updated_at": utcnow()}
@@ -92,13 +92,13 @@ class ArticleService:
         article_id, _ = await self._owned(slug, editor_id)
         await self.articles.delete(article_id)
 
-    async def favorite(self, slug: str, user_id: int) -> ArticleView:
+    async def favorite(self, slug: str, user_id: int) -> ArticleJSON:
         """Favorite an article; doing it twice is not an error."""
         article_id = await self._id(slug)
         await self.articles.favorite(user_id, article_id)
         return await self._view(article_id, user_id)
 
-    async def unfavorite(self, slug: str, user_id: int) -> ArticleView:
+    async def unfavorite(self, slug: str, user_id: int) -> ArticleJSON:
         """Take a favorite back; one never given is not an error."""
         article_id = await self._id(slug)
         await self.articles.unfavorite(user_id, article_id)
@@ -119,7 +119,7 @@ class ArticleService:
             raise NotArticleAuthor()
         return article_id, title
 
-    async def _view(self, article_id: int | None, viewer_id: int | None) -> ArticleView:
+    async def _view(self, article_id: int | None, viewer_id: int | None) -> ArticleJSON:
         view = None if article_id is None else await self.articles.reads.view(article_id, viewer_id)
         if view is None:
             raise ArticleNotFound()

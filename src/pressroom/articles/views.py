@@ -1,53 +1,49 @@
-"""Read models of articles as a given caller sees them."""
+"""Articles as the API shows them, rendered straight from result rows.
+
+A list renders up to 100 rows per request, so each row becomes the JSON-ready `article`
+object in one step, without intermediate objects. The shapes are the contract in
+`schemas.Article` (with `body`) and `schemas.ArticleListItem` (without).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from pressroom.core.models import isoformat
-from pressroom.profiles.views import ProfileView
+from pressroom.core.reads import Record
+from pressroom.tags.queries import parse_tag_names
+
+ArticleJSON = dict[str, Any]
 
 
-@dataclass(slots=True)
-class ArticleView:
-    id: int
-    slug: str
-    title: str
-    description: str
-    body: str | None
-    created_at: datetime
-    updated_at: datetime
-    favorites_count: int
-    favorited: bool
-    author: ProfileView
-    tags: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "slug": self.slug,
-            "title": self.title,
-            "description": self.description,
-        }
-        if self.body is not None:
-            data["body"] = self.body
-        data["tagList"] = self.tags
-        data["createdAt"] = isoformat(self.created_at)
-        data["updatedAt"] = isoformat(self.updated_at)
-        data["favorited"] = self.favorited
-        data["favoritesCount"] = self.favorites_count
-        data["author"] = self.author.to_json()
-        return data
+def article_json(row: Record, *, with_body: bool) -> ArticleJSON:
+    """A row of `queries.article` or `queries.page` as the viewer sees the article."""
+    data: ArticleJSON = {
+        "slug": row["slug"],
+        "title": row["title"],
+        "description": row["description"],
+    }
+    if with_body:
+        data["body"] = row["body"]
+    data["tagList"] = parse_tag_names(row["tags"])
+    data["createdAt"] = isoformat(row["created_at"])
+    data["updatedAt"] = isoformat(row["updated_at"])
+    data["favorited"] = bool(row["favorited"])
+    data["favoritesCount"] = row["favorites_count"]
+    data["author"] = {
+        "username": row["username"],
+        "bio": row["bio"],
+        "image": row["image"],
+        "following": bool(row["following"]),
+    }
+    return data
 
 
 @dataclass(frozen=True, slots=True)
 class ArticlePage:
-    articles: list[ArticleView]
+    articles: list[ArticleJSON]
     count: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "articles": [article.to_json() for article in self.articles],
-            "articlesCount": self.count,
-        }
+        return {"articles": self.articles, "articlesCount": self.count}
