@@ -173,9 +173,12 @@ class DriverReader:
                 observe(prepared.sql, driver)
             result = await getattr(driver, method)(prepared.sql, *arguments)
         except BaseException as exc:
-            # The connection's state is unknown after a failure or a cancellation mid-query:
-            # close it rather than hand it to the next request.
-            await greenlet_spawn(pooled.invalidate, exc if isinstance(exc, Exception) else None)
+            refused = isinstance(exc, asyncpg.PostgresError) and not isinstance(exc, _UNAVAILABLE)
+            if not refused:
+                # Lost, timed out or cancelled mid-query: the connection's state is unknown,
+                # so it is closed rather than handed to the next request. (A statement the
+                # server refused leaves it idle and reusable.)
+                await greenlet_spawn(pooled.invalidate, exc if isinstance(exc, Exception) else None)
             if isinstance(exc, _UNAVAILABLE):
                 sql = prepared.sql
                 raise OperationalError(sql, None, exc, connection_invalidated=True) from exc
@@ -189,11 +192,10 @@ class DriverReader:
 # Failures that say nothing about the statement: the database is unreachable, restarting or
 # too slow. They become 503 (see core.errors), as the same failures do through SQLAlchemy.
 _UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,  # class 08: the connection is gone
+    asyncpg.exceptions.OperatorInterventionError,  # 57: statement timeout, shutdown, restart
+    asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.QueryCanceledError,
-    asyncpg.AdminShutdownError,
     OSError,
     TimeoutError,
 )
