@@ -107,8 +107,8 @@ class DriverStatement:
     """A statement compiled for asyncpg: SQL with `$n` placeholders and how to fill them."""
 
     sql: str
-    # Per placeholder: the bind name, a constant value when the statement carries one
-    # (`name = 'articles'`), and the type's bind processor when it has one.
+    # Per placeholder: the bind name, whether the caller must supply it, the constant the
+    # statement carries otherwise (`name = 'articles'`), and the type's bind processor if any.
     binds: tuple[tuple[str, bool, Any, Callable[[Any], Any] | None], ...]
 
     @classmethod
