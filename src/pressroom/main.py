@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,9 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
+        if settings.server.freeze_gc:
+            # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
+            # caches) lives as long as the process: freezing it spares each full collection
+            # from walking it again. Under load that walk showed as 50-70 ms p99 spikes.
+            gc.freeze()
         try:
             yield
         finally:
+            if settings.server.freeze_gc:
+                gc.unfreeze()
             await app.state.database.dispose()
 
     app = FastAPI(

@@ -3,6 +3,7 @@ and the database timeouts that keep a hung database from hanging a request."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -456,3 +457,16 @@ def test_building_the_app_writes_no_key(tmp_path: Path) -> None:
     # `pressroom openapi` builds the app without serving it: no state is created on disk.
     create_app(dev_settings(tmp_path))
     assert not (tmp_path / JWT_SECRET_FILE).exists()
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+async def test_startup_objects_are_frozen_out_of_gc_passes_while_serving(
+    migrated_data_dir: Path, freeze: bool
+) -> None:
+    settings = dev_settings(migrated_data_dir, server={"freeze_gc": freeze})
+    assert gc.get_freeze_count() == 0
+    async with serving(settings) as client:
+        frozen_while_serving = gc.get_freeze_count()
+        assert (await client.get("/api/tags")).status_code == 200
+    assert (frozen_while_serving > 0) is freeze
+    assert gc.get_freeze_count() == 0  # given back at shutdown: nothing leaks past the app
