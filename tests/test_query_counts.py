@@ -125,8 +125,12 @@ async def dataset(client: httpx.AsyncClient, app: FastAPI) -> Dataset:
 
 
 def normalized(statements: list[str]) -> list[str]:
-    """Statements with bound parameters folded, so `IN (?, ?, ?)` equals `IN (?)`."""
+    """Statements with bound parameters folded, so `IN (?, ?, ?)` equals `IN (?)`.
+
+    Page sizes are written into the SQL (`LIMIT 50`, see articles.queries.page): folded too.
+    """
     folded = (re.sub(r"\$\d+(::[A-Z]+)?|%\(\w+\)s", "?", statement) for statement in statements)
+    folded = (re.sub(r"\b(LIMIT|OFFSET) \d+", r"\1 ?", statement) for statement in folded)
     return [re.sub(r"\?(\s*,\s*\?)+", "?", statement) for statement in folded]
 
 

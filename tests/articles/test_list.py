@@ -6,7 +6,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
 
+from pressroom.articles import queries
 from pressroom.articles.models import Article
 from pressroom.core.db import Database
 from tests.articles.shapes import page_of, slugs_of
@@ -263,3 +265,14 @@ async def test_feed_shows_favorited_per_viewer(client: httpx.AsyncClient) -> Non
 async def test_feed_requires_a_valid_token(client: httpx.AsyncClient, caller: str) -> None:
     headers = await caller_headers(client, caller)
     assert_error(await client.get("/api/articles/feed", headers=headers), 401, "token")
+
+
+def test_page_size_and_offset_are_written_into_the_sql() -> None:
+    # Bound, they would keep Postgres from reusing a plan (docs/performance.md).
+    statement = queries.page("postgresql", (False,) * 4, personal=False, limit=20, offset=40)
+    compiled = statement.compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
+    assert "LIMIT 20 OFFSET 40" in str(compiled)
+    assert not {"limit", "offset"} & set(compiled.params)
+    same = queries.page("postgresql", (False,) * 4, personal=False, limit=20, offset=40)
+    assert same is statement  # built once per page shape, from a bounded cache
+    assert queries.page.cache_info().maxsize is not None

@@ -40,10 +40,10 @@ class ArticleReads:
     ) -> ArticlePage:
         """A page of articles (no body), newest first, and the total: one statement."""
         shape, params = filters.shape(), filters.params()
-        statement = queries.page(self.reader.dialect, shape, personal=viewer_id is not None)
-        rows = await self.reader.all(
-            statement, {**params, "viewer_id": viewer_id, "limit": limit, "offset": offset}
+        statement = queries.page(
+            self.reader.dialect, shape, personal=viewer_id is not None, limit=limit, offset=offset
         )
+        rows = await self.reader.all(statement, {**params, "viewer_id": viewer_id})
         if rows:
             count = rows[0]["total"]
         elif offset:  # past the last page: the total still counts (a second statement)

@@ -36,7 +36,7 @@ from sqlalchemy.util import greenlet_spawn
 Params = Mapping[str, Any]
 StatementObserver = Callable[[str, Any], None]
 """Called with each statement's SQL and the driver connection about to run it."""
-MAX_COMPILED = 512
+MAX_COMPILED = 1024
 
 
 class Record(Protocol):
