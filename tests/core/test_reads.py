@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -101,61 +104,68 @@ SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Integer)), literal(1))
 ONE = select(literal(1, type_=Integer))
 
 
-async def _wait_for_sleeper(admin: asyncpg.Connection) -> int:
-    for _ in range(200):
-        pid = await admin.fetchval(
-            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' "
-            "AND pid <> pg_backend_pid() AND state = 'active'"
-        )
-        if pid is not None:
-            return int(pid)
-        await asyncio.sleep(0.02)
-    raise AssertionError("the read never started")
+@dataclass
+class SleepingRead:
+    task: asyncio.Task[Any]
+    backend_pid: int
+    admin: asyncpg.Connection
+
+
+@asynccontextmanager
+async def sleeping_read(reader: DriverReader, url: str) -> AsyncIterator[SleepingRead]:
+    """A 30-second read in flight, its server process, and an admin connection beside it."""
+    admin = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=5)
+    try:
+        task = asyncio.create_task(reader.first(SLEEP, {"seconds": 30}))
+        for _ in range(200):
+            pid = await admin.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' "
+                "AND pid <> pg_backend_pid() AND state = 'active'"
+            )
+            if pid is not None:
+                yield SleepingRead(task, int(pid), admin)
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the read never started")
+    finally:
+        await admin.close()
+
+
+async def assert_pool_recovered(reader: DriverReader) -> None:
+    assert reader.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    for _ in range(3):  # more reads than the pool holds: a dead connection was replaced
+        assert await reader.scalar(ONE, {}) == 1
 
 
 async def test_a_connection_killed_mid_read_is_503_material_and_the_pool_recovers(
     pg_reader: DriverReader, postgres_url: str
 ) -> None:
-    admin = await asyncpg.connect(postgres_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        reading = asyncio.create_task(pg_reader.first(SLEEP, {"seconds": 30}))
-        await admin.execute("SELECT pg_terminate_backend($1)", await _wait_for_sleeper(admin))
+    async with sleeping_read(pg_reader, postgres_url) as read:
+        await read.admin.execute("SELECT pg_terminate_backend($1)", read.backend_pid)
         with pytest.raises(OperationalError) as failure:
-            await asyncio.wait_for(reading, 10)
-    finally:
-        await admin.close()
+            await asyncio.wait_for(read.task, 10)
 
     # Handled like SQLAlchemy's own connection failures: core.errors answers 503.
     assert failure.value.connection_invalidated
-    pool = pg_reader.engine.sync_engine.pool
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
-    for _ in range(3):  # more reads than the pool holds: the dead connection was replaced
-        assert await pg_reader.scalar(ONE, {}) == 1
+    await assert_pool_recovered(pg_reader)
 
 
 async def test_a_cancelled_read_does_not_return_its_connection_busy(
     pg_reader: DriverReader, postgres_url: str
 ) -> None:
-    admin = await asyncpg.connect(postgres_url.replace("+asyncpg", ""), timeout=5)
-    try:
-        reading = asyncio.create_task(pg_reader.first(SLEEP, {"seconds": 30}))
-        sleeper = await _wait_for_sleeper(admin)
-        reading.cancel()
+    async with sleeping_read(pg_reader, postgres_url) as read:
+        read.task.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await reading
+            await read.task
         for _ in range(100):  # the server side of the cancelled read goes away
-            alive = await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
-                                         sleeper)  # fmt: skip
+            query = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1"
+            alive = await read.admin.fetchval(query, read.backend_pid)
             if not alive:
                 break
             await asyncio.sleep(0.05)
-    finally:
-        await admin.close()
 
     assert not alive
-    assert pg_reader.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    for _ in range(3):
-        assert await pg_reader.scalar(ONE, {}) == 1
+    await assert_pool_recovered(pg_reader)
 
 
 async def test_statement_errors_pass_through_and_keep_the_pool_usable(
