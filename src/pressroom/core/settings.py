@@ -106,6 +106,16 @@ class ServerSettings(BaseModel):
     )
 
 
+class RateLimitSettings(BaseModel):
+    """Request rate limits (the `limits` library); see docs/rate-limits.md."""
+
+    enabled: bool = Field(default=True, description="Switch every rate limit on or off.")
+
+
+class SecuritySettings(BaseModel):
+    """HTTP hardening: hosts, headers, request size and time limits; see docs/security.md."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PRESSROOM_",
@@ -123,6 +133,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     cors: CorsSettings = CorsSettings()
     server: ServerSettings = ServerSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    security: SecuritySettings = SecuritySettings()
 
     @property
     def is_production(self) -> bool:
