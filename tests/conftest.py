@@ -28,7 +28,10 @@ from pressroom.main import create_app
 PG_ADMIN_DSN = os.environ.get("PRESSROOM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_SECRET = "test-secret-" + "x" * 40
-TABLES = "comments, favorites, article_tags, articles, follows, tags, users"
+TABLES = (
+    "audit_log, api_keys, refresh_tokens, sessions, "
+    "comments, favorites, article_tags, articles, follows, tags, users"
+)
 BACKENDS = ["sqlite", "postgres"]
 
 

@@ -11,10 +11,15 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from pressroom import __version__
+from pressroom.admin import models as _admin_models  # noqa: F401  (until its router exists)
+from pressroom.apikeys import models as _apikeys_models  # noqa: F401
 from pressroom.articles.router import router as articles_router
+from pressroom.auth import openapi as auth_openapi
 from pressroom.auth.passwords import Passwords
+from pressroom.auth.router import router as auth_router
 from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
+from pressroom.core.background import BackgroundWrites
 from pressroom.core.db import Database, create_engine
 from pressroom.core.docs import install_docs
 from pressroom.core.errors import install_error_handlers
@@ -45,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
+        app.state.background = BackgroundWrites()
         if settings.server.freeze_gc:
             # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
             # caches) lives as long as the process: freezing it spares each full collection
@@ -55,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if settings.server.freeze_gc:
                 gc.unfreeze()
+            await app.state.background.drain()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -78,11 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
-    for router in (articles_router, comments_router, profiles_router, tags_router, users_router):
+    routers = (articles_router, comments_router, profiles_router, tags_router, users_router)
+    for router in (*routers, auth_router):
         app.include_router(router, prefix="/api")
 
     install_error_handlers(app)
     install_docs(app, TITLE)
+    auth_openapi.install(app)
     origins = settings.cors_origins
     if origins:
         app.add_middleware(

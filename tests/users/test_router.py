@@ -41,19 +41,24 @@ async def user_rows(app: FastAPI) -> list[tuple[Any, ...]]:
     return await db_rows(app, query.order_by(User.id))
 
 
-def token_for(app: FastAPI, user_id: str, **claims: Any) -> dict[str, str]:
-    """A token signed here with the app's key (or `secret`), so each claim can be wrong alone."""
+def token_for(app: FastAPI, user_id: str, like: str, **claims: Any) -> dict[str, str]:
+    """A token signed here with the app's key (or `secret`), for the session of the real token
+    `like`, so each claim can be wrong alone."""
     secret = claims.pop("secret", None) or app.state.settings.signing_key()
+    real = jwt.decode(like, options={"verify_signature": False})
     now = datetime.now(UTC)
     payload = {
         "iss": "pressroom",
         "aud": "pressroom-api",
         "sub": user_id,
+        "sid": real["sid"],
+        "scope": real["scope"],
         "iat": now,
         "exp": now + timedelta(hours=1),
         **claims,
     }
-    return {"Authorization": f"Token {jwt.encode(payload, secret, algorithm='HS256')}"}
+    token = jwt.encode(payload, secret, algorithm="HS256", headers={"typ": "at+jwt"})
+    return {"Authorization": f"Token {token}"}
 
 
 # ---------------------------------------------------------------- registration
@@ -265,8 +270,8 @@ async def test_get_user_with_malformed_token_is_401(client: httpx.AsyncClient, h
 async def test_get_user_with_untrusted_token_is_401(
     client: httpx.AsyncClient, app: FastAPI, claims: dict[str, Any]
 ) -> None:
-    await register(client, "alice")
-    response = await client.get("/api/user", headers=token_for(app, "1", **claims))
+    alice = await register(client, "alice")
+    response = await client.get("/api/user", headers=token_for(app, "1", alice.token, **claims))
     assert_error(response, 401, "token", "is invalid")
 
 
@@ -274,8 +279,8 @@ async def test_a_self_made_token_for_a_real_user_works(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     # Guards the test above: the forged tokens fail for their one wrong claim only.
-    await register(client, "alice")
-    response = await client.get("/api/user", headers=token_for(app, "1"))
+    alice = await register(client, "alice")
+    response = await client.get("/api/user", headers=token_for(app, "1", alice.token))
     assert user_of(response)["username"] == "alice"
 
 

@@ -11,7 +11,12 @@ from pressroom.articles import schemas
 from pressroom.articles.dependencies import ArticleReadServiceDep, ArticleServiceDep, SlugPath
 from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.views import ArticleJSON
-from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
+from pressroom.auth.dependencies import (
+    OPTIONAL_AUTH,
+    ArticleWriter,
+    CurrentCaller,
+    OptionalCaller,
+)
 from pressroom.core.errors import error_responses
 from pressroom.core.pagination import Limit, Offset
 from pressroom.core.responses import json_response
@@ -79,7 +84,7 @@ async def get_article(
     responses=error_responses(401, 422),
 )
 async def create_article(
-    body: schemas.NewArticleRequest, caller: CurrentCaller, service: ArticleServiceDep
+    body: schemas.NewArticleRequest, caller: ArticleWriter, service: ArticleServiceDep
 ) -> Response:
     return _article(await service.create(caller.id, body.article), status_code=201)
 
@@ -93,7 +98,7 @@ async def create_article(
 async def update_article(
     slug: SlugPath,
     body: schemas.UpdateArticleRequest,
-    caller: CurrentCaller,
+    caller: ArticleWriter,
     service: ArticleServiceDep,
 ) -> Response:
     return _article(await service.update(slug, caller.id, body.article))
@@ -107,7 +112,7 @@ async def update_article(
     responses=error_responses(401, 403, 404, 422),
 )
 async def delete_article(
-    slug: SlugPath, caller: CurrentCaller, service: ArticleServiceDep
+    slug: SlugPath, caller: ArticleWriter, service: ArticleServiceDep
 ) -> Response:
     await service.delete(slug, caller.id)
     return Response(status_code=204)
@@ -120,7 +125,7 @@ async def delete_article(
     responses=error_responses(401, 404, 422),
 )
 async def favorite_article(
-    slug: SlugPath, caller: CurrentCaller, service: ArticleServiceDep
+    slug: SlugPath, caller: ArticleWriter, service: ArticleServiceDep
 ) -> Response:
     return _article(await service.favorite(slug, caller.id))
 
@@ -132,6 +137,6 @@ async def favorite_article(
     responses=error_responses(401, 404, 422),
 )
 async def unfavorite_article(
-    slug: SlugPath, caller: CurrentCaller, service: ArticleServiceDep
+    slug: SlugPath, caller: ArticleWriter, service: ArticleServiceDep
 ) -> Response:
     return _article(await service.unfavorite(slug, caller.id))

@@ -1,18 +1,31 @@
-"""HS256 JSON Web Tokens with issuer, audience, subject, issued-at and expiry."""
+"""HS256 access tokens: who (`sub`), which session (`sid`), what they may do (`scope`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 import jwt
 
+from pressroom.auth import scopes
 from pressroom.core.errors import InvalidToken
 from pressroom.core.settings import Settings
 
 ALGORITHM = "HS256"
+TOKEN_TYPE = "at+jwt"  # noqa: S105 (RFC 9068: the JWT type of an access token)
 MAX_TOKEN_LENGTH = 4096
-_REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp"]
+_REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "sid", "scope"]
+# Headers we write. Anything else (`kid`, `jku`, `x5u`, `jwk`, `crit` ...) marks a token we did
+# not issue; such headers are never looked at, let alone fetched.
+_KNOWN_HEADERS = frozenset({"alg", "typ"})
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: str
+    scopes: frozenset[str]
 
 
 class Tokens:
@@ -21,8 +34,8 @@ class Tokens:
         auth = settings.auth
         self._issuer = auth.jwt_issuer
         self._audience = auth.jwt_audience
-        self._lifetime = timedelta(seconds=auth.token_lifetime_seconds)
         self._leeway = timedelta(seconds=auth.jwt_leeway_seconds)
+        self._decoder = jwt.PyJWT()
 
     @cached_property
     def _key(self) -> str:
@@ -33,23 +46,26 @@ class Tokens:
         """Resolve the signing key (in development, generate it on first start)."""
         _ = self._key
 
-    def issue(self, user_id: int) -> str:
-        now = datetime.now(UTC)
+    def issue(
+        self, user_id: int, session_id: str, granted: frozenset[str], expires_at: datetime
+    ) -> str:
         claims = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": str(user_id),
-            "iat": now,
-            "exp": now + self._lifetime,
+            "sid": session_id,
+            "scope": scopes.render(granted),
+            "iat": datetime.now(UTC),
+            "exp": expires_at,
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE})
 
-    def user_id(self, token: str) -> int:
-        """The subject of a valid token; `InvalidToken` for anything else."""
+    def verify(self, token: str) -> AccessClaims:
+        """The claims of a valid access token; `InvalidToken` for anything else."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
         try:
-            claims = jwt.decode(
+            decoded = self._decoder.decode_complete(
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
@@ -58,9 +74,16 @@ class Tokens:
                 leeway=self._leeway,
                 options={"require": _REQUIRED_CLAIMS},
             )
-            subject = claims["sub"]
-            if not isinstance(subject, str) or not subject.isdigit() or len(subject) > 18:
-                raise InvalidToken()
-            return int(subject)
         except jwt.PyJWTError:
             raise InvalidToken() from None
+        header, claims = decoded["header"], decoded["payload"]
+        if header.get("typ") != TOKEN_TYPE or not _KNOWN_HEADERS.issuperset(header):
+            raise InvalidToken()
+        subject, session_id, scope = claims["sub"], claims["sid"], claims["scope"]
+        if not isinstance(subject, str) or not subject.isdigit() or len(subject) > 18:
+            raise InvalidToken()
+        if not isinstance(session_id, str) or not 0 < len(session_id) <= 32:
+            raise InvalidToken()
+        if not isinstance(scope, str):
+            raise InvalidToken()
+        return AccessClaims(int(subject), session_id, scopes.parse(scope))

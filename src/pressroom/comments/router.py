@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
 from pressroom.articles.dependencies import SlugPath
-from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
+from pressroom.auth.dependencies import OPTIONAL_AUTH, CommentWriter, OptionalCaller
 from pressroom.comments import schemas
 from pressroom.comments.service import CommentReadService, CommentService
 from pressroom.core.db import ReaderDep, SessionDep
@@ -44,7 +44,7 @@ CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id."
 async def create_comment(
     slug: SlugPath,
     body: schemas.NewCommentRequest,
-    caller: CurrentCaller,
+    caller: CommentWriter,
     service: CommentServiceDep,
 ) -> Response:
     comment = await service.create(slug, caller.id, body.comment)
@@ -80,7 +80,7 @@ async def get_comments(
     responses=error_responses(401, 403, 404, 422),
 )
 async def delete_comment(
-    slug: SlugPath, comment_id: CommentId, caller: CurrentCaller, service: CommentServiceDep
+    slug: SlugPath, comment_id: CommentId, caller: CommentWriter, service: CommentServiceDep
 ) -> Response:
     await service.delete(slug, comment_id, caller.id)
     return Response(status_code=204)

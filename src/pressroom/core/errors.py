@@ -43,6 +43,9 @@ class AppError(Exception):
     def headers(self) -> dict[str, str] | None:
         return None
 
+    def body(self) -> dict[str, Any]:
+        return envelope(self.errors)
+
 
 class Unauthorized(AppError):
     status_code = 401
@@ -66,6 +69,25 @@ class InvalidCredentials(Unauthorized):
 class Forbidden(AppError):
     status_code = 403
     message = "forbidden"
+
+
+class InsufficientScope(Forbidden):
+    """Authenticated, but the credential lacks a scope the route needs (RFC 6750)."""
+
+    field = "scope"
+
+    def __init__(self, missing: Sequence[str], *, message: str | None = None) -> None:
+        self.missing = " ".join(missing)
+        super().__init__(message or f"requires {self.missing}")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        challenge = 'Bearer realm="pressroom", error="insufficient_scope"'
+        return {
+            "WWW-Authenticate": f'{challenge}, scope="{self.missing}"'
+            if self.missing
+            else challenge
+        }
 
 
 class NotFound(AppError):
@@ -163,7 +185,7 @@ def validation_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str
 
 async def _app_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(exc.status_code, exc.errors, exc.headers)
+    return json_response(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -255,6 +277,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the given error codes, all with the envelope schema."""
     descriptions = {
+        400: "OAuth2 error: the envelope, plus `error` and `error_description` (RFC 6749)",
         401: "Missing or invalid credentials",
         403: "Authenticated but not allowed",
         404: "Not found",

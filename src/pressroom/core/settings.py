@@ -63,7 +63,27 @@ class AuthSettings(BaseModel):
     jwt_issuer: str = Field(default="pressroom", min_length=1)
     jwt_audience: str = Field(default="pressroom-api", min_length=1)
     token_lifetime_seconds: int = Field(
-        default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600, description="Conduit token lifetime."
+        default=7 * 24 * 3600,
+        ge=60,
+        le=90 * 24 * 3600,
+        description="Lifetime of a Conduit login (its session and its `user.token`): Conduit "
+        "frontends cannot refresh.",
+    )
+    access_token_lifetime_seconds: int = Field(
+        default=15 * 60, ge=30, le=24 * 3600, description="OAuth2 access token lifetime."
+    )
+    refresh_token_lifetime_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=300,
+        le=365 * 24 * 3600,
+        description="OAuth2 session lifetime: a refresh token works until then (once).",
+    )
+    session_touch_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=24 * 3600,
+        description="How often, at most, a session's last-seen time and an API key's "
+        "last-used time are written.",
     )
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
     argon2_memory_cost: int = Field(default=19456, ge=19456, description="KiB (OWASP minimum).")

@@ -7,7 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from pressroom.articles import models as _articles  # noqa: F401  (registers tables)
+from pressroom.admin import models as _admin  # noqa: F401  (registers tables)
+from pressroom.apikeys import models as _apikeys  # noqa: F401
+from pressroom.articles import models as _articles  # noqa: F401
+from pressroom.auth import models as _auth  # noqa: F401
 from pressroom.comments import models as _comments  # noqa: F401
 from pressroom.core.db import create_engine, transactional
 from pressroom.core.models import Base

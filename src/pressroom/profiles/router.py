@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from starlette.responses import Response
 
-from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
+from pressroom.auth.dependencies import OPTIONAL_AUTH, OptionalCaller, ProfileWriter
 from pressroom.core.db import ReaderDep, SessionDep
 from pressroom.core.errors import error_responses
 from pressroom.core.responses import json_response
@@ -56,7 +56,7 @@ async def get_profile(
     responses=error_responses(401, 404, 422),
 )
 async def follow_user(
-    username: UsernamePath, caller: CurrentCaller, service: ProfileServiceDep
+    username: UsernamePath, caller: ProfileWriter, service: ProfileServiceDep
 ) -> Response:
     return _profile(await service.follow(username, caller.id))
 
@@ -68,6 +68,6 @@ async def follow_user(
     responses=error_responses(401, 404, 422),
 )
 async def unfollow_user(
-    username: UsernamePath, caller: CurrentCaller, service: ProfileServiceDep
+    username: UsernamePath, caller: ProfileWriter, service: ProfileServiceDep
 ) -> Response:
     return _profile(await service.unfollow(username, caller.id))

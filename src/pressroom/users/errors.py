@@ -1,4 +1,4 @@
-from pressroom.core.errors import Conflict, NotFound
+from pressroom.core.errors import Conflict, Forbidden, NotFound
 
 
 class UserNotFound(NotFound):
@@ -7,3 +7,8 @@ class UserNotFound(NotFound):
 
 class UsernameOrEmailTaken(Conflict):
     pass
+
+
+class AccountSuspended(Forbidden):
+    field = "account"
+    message = "is suspended"

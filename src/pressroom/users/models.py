@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pressroom.core.models import Base, utcnow
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
 
 
 class User(Base):
@@ -17,8 +23,13 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     bio: Mapped[str | None] = mapped_column(Text, default=None)
     image: Mapped[str | None] = mapped_column(String(2048), default=None)
+    role: Mapped[str] = mapped_column(String(16), default=Role.USER, server_default=Role.USER)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # A suspended user cannot log in and holds no session; a deleted one (soft delete, which an
+    # admin can undo) vanishes from every public answer as well.
+    suspended_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         # Usernames and emails are ASCII (enforced by the API), so lower() folds alike everywhere.

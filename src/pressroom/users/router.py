@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pressroom.auth.dependencies import CurrentCaller, TokensDep
-from pressroom.core.errors import error_responses
+from pressroom.auth.dependencies import CurrentCaller, ProfileWriter, SessionServiceDep, client_of
+from pressroom.core.errors import InsufficientScope, error_responses
 from pressroom.core.responses import json_response
 from pressroom.users import schemas
 from pressroom.users.dependencies import LoginServiceDep, UserServiceDep
@@ -23,13 +23,17 @@ def _user(account: AccountView, token: str, status_code: int = 200) -> Response:
     "/users/login",
     summary="Log in with email and password",
     response_model=schemas.UserResponse,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 async def login(
-    body: schemas.LoginUserRequest, service: LoginServiceDep, tokens: TokensDep
+    request: Request,
+    body: schemas.LoginUserRequest,
+    service: LoginServiceDep,
+    sessions: SessionServiceDep,
 ) -> Response:
     user = await service.authenticate(body.user.email, body.user.password)
-    return _user(AccountView.of(user), tokens.issue(user.id))
+    token = await sessions.start_conduit(user, client_of(request))
+    return _user(AccountView.of(user), token)
 
 
 @router.post(
@@ -40,10 +44,14 @@ async def login(
     responses=error_responses(409, 422),
 )
 async def register(
-    body: schemas.NewUserRequest, service: UserServiceDep, tokens: TokensDep
+    request: Request,
+    body: schemas.NewUserRequest,
+    service: UserServiceDep,
+    sessions: SessionServiceDep,
 ) -> Response:
     user = await service.register(body.user)
-    return _user(AccountView.of(user), tokens.issue(user.id), status_code=201)
+    token = await sessions.start_conduit(user, client_of(request))
+    return _user(AccountView.of(user), token, status_code=201)
 
 
 @router.get(
@@ -60,10 +68,21 @@ async def get_current_user(caller: CurrentCaller) -> Response:
     "/user",
     summary="Update the current user (only the fields sent change)",
     response_model=schemas.UserResponse,
-    responses=error_responses(401, 409, 422),
+    responses=error_responses(401, 403, 409, 422),
 )
 async def update_current_user(
-    body: schemas.UpdateUserRequest, caller: CurrentCaller, service: UserServiceDep
+    body: schemas.UpdateUserRequest,
+    caller: ProfileWriter,
+    service: UserServiceDep,
+    sessions: SessionServiceDep,
 ) -> Response:
+    """A new password ends every other session of the user. Changing the password or the
+    email needs a session token: an API key cannot take over its owner's account."""
+    sent = body.user.model_fields_set
+    credentials_change = "password" in sent or "email" in sent
+    if credentials_change and caller.session_id is None:
+        raise InsufficientScope([], message="changing email or password needs a session token")
     user = await service.update(caller.id, body.user)
+    if "password" in sent and body.user.password is not None:
+        await sessions.end_all(caller.id, keep=caller.session_id)
     return _user(AccountView.of(user), caller.token)

@@ -9,7 +9,7 @@ from pressroom.auth.passwords import Passwords
 from pressroom.core.errors import InvalidCredentials, InvalidToken
 from pressroom.core.models import utcnow
 from pressroom.users import schemas
-from pressroom.users.errors import UsernameOrEmailTaken
+from pressroom.users.errors import AccountSuspended, UsernameOrEmailTaken
 from pressroom.users.models import User
 from pressroom.users.repository import UserRepository
 
@@ -29,14 +29,21 @@ class UserService:
         user = User(username=data.username, email=data.email, password_hash=password_hash)
         return await self._save(user, username=data.username, email=data.email)
 
-    async def authenticate(self, email: str, password: str) -> User:
-        """The account for these credentials; the same error and cost for any mismatch."""
-        user = await self.users.get_by_email(email)
+    async def authenticate(self, login: str, password: str) -> User:
+        """The account for these credentials (`login` is an email or a username); the same
+        error and cost for any mismatch, and for a deleted account."""
+        if "@" in login:
+            user = await self.users.get_by_email(login)
+        else:
+            user = await self.users.get_by_username(login)
         matches, new_hash = await self.passwords.verify(
             password, user.password_hash if user else None
         )
-        if user is None or not matches:
+        if user is None or not matches or user.deleted_at is not None:
             raise InvalidCredentials()
+        if user.suspended_at is not None:
+            # Said only to whoever knows the password.
+            raise AccountSuspended()
         if new_hash is not None:
             user.password_hash = new_hash
             await self.session.flush()
