@@ -24,7 +24,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     if path.startswith("/api/")
     for method, operation in item.items()
 }
-ERROR_CODES = {"401", "403", "404", "409", "422"}
+ERROR_CODES = {"401", "403", "404", "409", "422", "429"}
 # Outcomes that depend on who owns what or on what is taken: no signature reveals them.
 FORBIDDEN_FOR_NON_AUTHORS = [
     "PUT /api/articles/{slug}",

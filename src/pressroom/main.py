@@ -18,6 +18,7 @@ from pressroom.comments.router import router as comments_router
 from pressroom.core.db import Database, create_engine
 from pressroom.core.docs import install_docs
 from pressroom.core.errors import install_error_handlers
+from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
+        await app.state.ratelimiter.open()
         if settings.server.freeze_gc:
             # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
             # caches) lives as long as the process: freezing it spares each full collection
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if settings.server.freeze_gc:
                 gc.unfreeze()
+            await app.state.ratelimiter.close()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -75,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = Tokens(settings)
     app.state.passwords = Passwords(settings.auth)
+    # Redis, when configured, is connected in the lifespan (`open`), never here.
+    app.state.ratelimiter = RateLimiter(settings)
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
@@ -83,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     install_docs(app, TITLE)
+    if settings.rate_limit.enabled:
+        app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     origins = settings.cors_origins
     if origins:
         app.add_middleware(

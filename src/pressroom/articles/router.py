@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from pressroom.articles import schemas
@@ -12,6 +12,7 @@ from pressroom.articles.dependencies import ArticleReadServiceDep, ArticleServic
 from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.views import ArticleJSON
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CurrentCaller, OptionalCaller
+from pressroom.auth.rate_limits import limit_article_creation
 from pressroom.core.errors import error_responses
 from pressroom.core.pagination import Limit, Offset
 from pressroom.core.responses import json_response
@@ -76,7 +77,8 @@ async def get_article(
     summary="Create an article",
     status_code=201,
     response_model=schemas.SingleArticleResponse,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 429),
+    dependencies=[Depends(limit_article_creation)],
 )
 async def create_article(
     body: schemas.NewArticleRequest, caller: CurrentCaller, service: ArticleServiceDep

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from pressroom.auth.dependencies import CurrentCaller, TokensDep
+from pressroom.auth.rate_limits import LoginThrottleDep, limit_registration
 from pressroom.core.errors import error_responses
 from pressroom.core.responses import json_response
 from pressroom.users import schemas
@@ -23,12 +24,18 @@ def _user(account: AccountView, token: str, status_code: int = 200) -> Response:
     "/users/login",
     summary="Log in with email and password",
     response_model=schemas.UserResponse,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 429),
 )
 async def login(
-    body: schemas.LoginUserRequest, service: LoginServiceDep, tokens: TokensDep
+    request: Request,
+    body: schemas.LoginUserRequest,
+    service: LoginServiceDep,
+    tokens: TokensDep,
+    throttle: LoginThrottleDep,
 ) -> Response:
+    await throttle.before_check(request, body.user.email)
     user = await service.authenticate(body.user.email, body.user.password)
+    await throttle.succeeded(body.user.email)
     return _user(AccountView.of(user), tokens.issue(user.id))
 
 
@@ -37,7 +44,8 @@ async def login(
     summary="Register a new account",
     status_code=201,
     response_model=schemas.UserResponse,
-    responses=error_responses(409, 422),
+    responses=error_responses(409, 422, 429),
+    dependencies=[Depends(limit_registration)],
 )
 async def register(
     body: schemas.NewUserRequest, service: UserServiceDep, tokens: TokensDep
