@@ -36,11 +36,14 @@ BACKENDS = ["sqlite", "postgres"]
 
 
 def base_settings(data_dir: Path, database_url: str | None = None, **extra: Any) -> Settings:
+    """Rate limits are off (tests register many users from one address): rate limit tests
+    switch them on with `rate_limit={"enabled": True, ...}`."""
     return Settings(
         _env_file=None,
         data_dir=data_dir,
         database={"url": database_url, **extra.pop("database", {})},
         auth={"jwt_secret": TEST_SECRET, **extra.pop("auth", {})},
+        rate_limit={"enabled": False, **extra.pop("rate_limit", {})},
         **extra,
     )
 

@@ -24,7 +24,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     if path.startswith("/api/")
     for method, operation in item.items()
 }
-ERROR_CODES = {"400", "401", "403", "404", "409", "422"}
+ERROR_CODES = {"400", "401", "403", "404", "409", "422", "429"}
 # OAuth2 endpoints take forms (RFC 6749), everything else JSON.
 FORM = "application/x-www-form-urlencoded"
 # Outcomes that depend on who owns what or on what is taken: no signature reveals them.

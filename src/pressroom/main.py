@@ -23,6 +23,7 @@ from pressroom.core.background import BackgroundWrites
 from pressroom.core.db import Database, create_engine
 from pressroom.core.docs import install_docs
 from pressroom.core.errors import install_error_handlers
+from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
         app.state.background = BackgroundWrites()
+        await app.state.ratelimiter.open()
         if settings.server.freeze_gc:
             # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
             # caches) lives as long as the process: freezing it spares each full collection
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.server.freeze_gc:
                 gc.unfreeze()
             await app.state.background.drain()
+            await app.state.ratelimiter.close()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -82,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = Tokens(settings)
     app.state.passwords = Passwords(settings.auth)
+    # Redis, when configured, is connected in the lifespan (`open`), never here.
+    app.state.ratelimiter = RateLimiter(settings)
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
@@ -92,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app, TITLE)
     auth_openapi.install(app)
+    if settings.rate_limit.enabled:
+        app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     origins = settings.cors_origins
     if origins:
         app.add_middleware(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from pressroom.articles import schemas
@@ -17,6 +17,7 @@ from pressroom.auth.dependencies import (
     CurrentCaller,
     OptionalCaller,
 )
+from pressroom.auth.rate_limits import limit_article_creation
 from pressroom.core.errors import error_responses
 from pressroom.core.pagination import Limit, Offset
 from pressroom.core.responses import json_response
@@ -81,7 +82,8 @@ async def get_article(
     summary="Create an article",
     status_code=201,
     response_model=schemas.SingleArticleResponse,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 429),
+    dependencies=[Depends(limit_article_creation)],
 )
 async def create_article(
     body: schemas.NewArticleRequest, caller: ArticleWriter, service: ArticleServiceDep

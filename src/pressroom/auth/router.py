@@ -14,6 +14,7 @@ from pressroom.auth.dependencies import (
     client_of,
 )
 from pressroom.auth.errors import InvalidCredentialsGrant, InvalidGrant, UnsupportedGrantType
+from pressroom.auth.rate_limits import LoginThrottleDep
 from pressroom.auth.service import Grant, Reused
 from pressroom.core.errors import InvalidCredentials, error_responses
 from pressroom.core.models import isoformat
@@ -53,12 +54,13 @@ async def _refresh(sessions: SessionServiceDep, refresh_token: str | None) -> Re
     "/token",
     summary="OAuth2 token endpoint: password and refresh_token grants",
     response_model=schemas.TokenResponse,
-    responses=error_responses(400, 422),
+    responses=error_responses(400, 422, 429),
 )
 async def issue_token(
     request: Request,
     logins: LoginServiceDep,
     sessions: SessionServiceDep,
+    throttle: LoginThrottleDep,
     grant_type: Annotated[str, Form(max_length=32)],
     username: FormText = None,
     password: FormText = None,
@@ -73,12 +75,14 @@ async def issue_token(
         raise UnsupportedGrantType()
     if not username or not password:
         raise InvalidCredentialsGrant()
+    await throttle.before_check(request, username)
     try:
         user = await logins.authenticate(username, password)
     except InvalidCredentials:
         raise InvalidCredentialsGrant() from None
     except AccountSuspended:
         raise InvalidGrant(field="account", message="is suspended") from None
+    await throttle.succeeded(username)
     return _token(await sessions.start_oauth(user, scope, client_of(request)))
 
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from pressroom.articles.dependencies import SlugPath
 from pressroom.auth.dependencies import OPTIONAL_AUTH, CommentWriter, OptionalCaller
+from pressroom.auth.rate_limits import limit_comment_creation
 from pressroom.comments import schemas
 from pressroom.comments.service import CommentReadService, CommentService
 from pressroom.core.db import ReaderDep, SessionDep
@@ -39,7 +40,8 @@ CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id."
     summary="Comment on an article",
     status_code=201,
     response_model=schemas.SingleCommentResponse,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 404, 422, 429),
+    dependencies=[Depends(limit_comment_creation)],
 )
 async def create_comment(
     slug: SlugPath,

@@ -109,6 +109,20 @@ class Unprocessable(AppError):
     message = "is invalid"
 
 
+class TooManyRequests(AppError):
+    status_code = 429
+    field = "rate_limit"
+    message = "too many requests, retry later"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     field = "service"
@@ -283,6 +297,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         409: "Already taken",
         422: "Validation failed",
+        429: "Rate limit reached",
     }
     return {
         code: {"model": ErrorEnvelope, "description": descriptions.get(code, "Error")}

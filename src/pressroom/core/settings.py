@@ -10,7 +10,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+import limits
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
@@ -51,6 +59,19 @@ class DatabaseSettings(BaseModel):
 class RedisSettings(BaseModel):
     url: SecretStr | None = Field(
         default=None, description="redis:// URL; unset means in-process cache, limiter and broker."
+    )
+    key_prefix: str = Field(
+        default="pressroom",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every key Pressroom writes, so several deployments can share one "
+        "Redis.",
+    )
+    socket_timeout: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="Seconds to connect to Redis or wait for one reply before treating it as down.",
     )
 
 
@@ -126,10 +147,52 @@ class ServerSettings(BaseModel):
     )
 
 
+def _rate_limit(value: str) -> str:
+    try:
+        if limits.parse(value).amount < 1:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a rate limit: write it as '<count>/<period>', "
+            "e.g. '5/15 minutes' or '20/minute'"
+        ) from None
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+"""One limit in the `limits` notation: "5/15 minutes", "20/minute", "100 per hour"."""
+
+
 class RateLimitSettings(BaseModel):
     """Request rate limits (the `limits` library); see docs/rate-limits.md."""
 
     enabled: bool = Field(default=True, description="Switch every rate limit on or off.")
+    allow_disabled_in_production: bool = Field(
+        default=False, description="Let production start with rate limits switched off."
+    )
+    default_per_ip: RateLimit = Field(
+        default="600/minute", description="Every request, per client IP."
+    )
+    login_per_account: RateLimit = Field(
+        default="5/15 minutes",
+        description="Login attempts per account (email); a successful login clears the count.",
+    )
+    login_per_ip: RateLimit = Field(default="20/minute", description="Login attempts per IP.")
+    registration_per_ip: RateLimit = Field(
+        default="5/hour", description="Registration attempts per IP."
+    )
+    article_creation_per_user: RateLimit = Field(
+        default="30/hour", description="Articles created per user."
+    )
+    comment_creation_per_user: RateLimit = Field(
+        default="60/10 minutes", description="Comments created per user."
+    )
+    redis_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="After Redis fails, seconds on the in-memory fallback before trying it again.",
+    )
 
 
 class SecuritySettings(BaseModel):
@@ -192,6 +255,11 @@ class Settings(BaseSettings):
             raise ValueError("CORS: a wildcard origin cannot be combined with credentials")
         if not self.is_production:
             return self
+        if not self.rate_limit.enabled and not self.rate_limit.allow_disabled_in_production:
+            raise ValueError(
+                "production refuses to run with rate limits off: set "
+                "PRESSROOM_RATE_LIMIT__ALLOW_DISABLED_IN_PRODUCTION=true to force it"
+            )
         secret = self.auth.jwt_secret
         if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from pressroom.auth.dependencies import CurrentCaller, ProfileWriter, SessionServiceDep, client_of
+from pressroom.auth.rate_limits import LoginThrottleDep, limit_registration
 from pressroom.core.errors import InsufficientScope, error_responses
 from pressroom.core.responses import json_response
 from pressroom.users import schemas
@@ -23,15 +24,18 @@ def _user(account: AccountView, token: str, status_code: int = 200) -> Response:
     "/users/login",
     summary="Log in with email and password",
     response_model=schemas.UserResponse,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 422, 429),
 )
 async def login(
     request: Request,
     body: schemas.LoginUserRequest,
     service: LoginServiceDep,
     sessions: SessionServiceDep,
+    throttle: LoginThrottleDep,
 ) -> Response:
+    await throttle.before_check(request, body.user.email)
     user = await service.authenticate(body.user.email, body.user.password)
+    await throttle.succeeded(body.user.email)
     token = await sessions.start_conduit(user, client_of(request))
     return _user(AccountView.of(user), token)
 
@@ -41,7 +45,8 @@ async def login(
     summary="Register a new account",
     status_code=201,
     response_model=schemas.UserResponse,
-    responses=error_responses(409, 422),
+    responses=error_responses(409, 422, 429),
+    dependencies=[Depends(limit_registration)],
 )
 async def register(
     request: Request,
