@@ -145,7 +145,10 @@ class World:
             "comment_id": str(self.comment_id),
             **overrides,
         }
-        return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
+        # Any other id (a session, a key) is one that does not exist: "1".
+        return endpoint.path.format(
+            **{name: values.get(name, "1") for name in endpoint.path_params}
+        )
 
 
 async def make_world(client: httpx.AsyncClient) -> World:

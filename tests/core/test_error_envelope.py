@@ -66,7 +66,7 @@ async def test_unknown_routes_are_404_in_the_envelope(client: httpx.AsyncClient)
 
 def _concrete(endpoint: Endpoint) -> str:
     values = {"slug": "some-slug", "username": "someone", "comment_id": "1"}
-    return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
+    return endpoint.path.format(**{name: values.get(name, "1") for name in endpoint.path_params})
 
 
 async def test_wrong_methods_are_405_listing_the_allowed_ones(client: httpx.AsyncClient) -> None:
@@ -87,11 +87,19 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def _resigned(token: str, key: str = TEST_SECRET, algorithm: str = "HS256", **claims: Any) -> str:
-    """The claims of `token`, changed by `claims` (None removes one), signed again."""
+def _resigned(
+    token: str,
+    key: str = TEST_SECRET,
+    algorithm: str = "HS256",
+    header: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """The claims of `token`, changed by `claims` (None removes one), signed again, with the
+    access-token header plus `header`."""
     payload = {**jwt.decode(token, options={"verify_signature": False}), **claims}
     payload = {name: value for name, value in payload.items() if value is not None}
-    return jwt.encode(payload, key, algorithm=algorithm)
+    headers = {"typ": "at+jwt", **(header or {})}
+    return jwt.encode(payload, key, algorithm=algorithm, headers=headers)
 
 
 def _hs512(token: str) -> str:
@@ -100,9 +108,16 @@ def _hs512(token: str) -> str:
         return _resigned(token, algorithm="HS512")
 
 
-def _unsigned(token: str) -> str:
+def _unsigned(token: str, alg: str = "none") -> str:
     payload = jwt.decode(token, options={"verify_signature": False})
-    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(payload)}."
+    return f"{_b64({'alg': alg, 'typ': 'at+jwt'})}.{_b64(payload)}."
+
+
+def _flipped_signature_byte(token: str) -> str:
+    header, payload, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=="))
+    raw[len(raw) // 2] ^= 0x01
+    return f"{header}.{payload}.{base64.urlsafe_b64encode(bytes(raw)).decode().rstrip('=')}"
 
 
 def _tampered(token: str) -> str:
@@ -135,6 +150,22 @@ BAD_TOKENS: dict[str, Callable[[str], str]] = {
         token, iat=int(time.time()) - 2 * HOUR, exp=int(time.time()) - HOUR
     ),
     "alg none": _unsigned,
+    "alg NONE": lambda token: _unsigned(token, "NONE"),
+    "alg None": lambda token: _unsigned(token, "None"),
+    "alg nOnE": lambda token: _unsigned(token, "nOnE"),
+    "flipped signature byte": _flipped_signature_byte,
+    "not before in the future": lambda token: _resigned(token, nbf=int(time.time()) + HOUR),
+    "plain JWT type": lambda token: _resigned(token, header={"typ": "JWT"}),
+    "kid header": lambda token: _resigned(token, header={"kid": "attacker-key"}),
+    "jku header": lambda token: _resigned(token, header={"jku": "https://evil.test/jwks"}),
+    "x5u header": lambda token: _resigned(token, header={"x5u": "https://evil.test/cert"}),
+    "jwk header": lambda token: _resigned(token, header={"jwk": {"kty": "oct", "k": "AAAA"}}),
+    "no session": lambda token: _resigned(token, sid=None),
+    "unknown session": lambda token: _resigned(token, sid="A" * 22),
+    "no scope claim": lambda token: _resigned(token, scope=None),
+    "expired beyond the leeway": lambda token: _resigned(
+        token, iat=int(time.time()) - HOUR, exp=int(time.time()) - 11
+    ),
     "HS512 with the right key": _hs512,
     "tampered claims": _tampered,
     "truncated signature": lambda token: token[:-8],

@@ -162,7 +162,7 @@ async def list_sessions(caller: SessionCaller, sessions: SessionServiceDep) -> R
     responses=error_responses(401, 403, 404, 422),
 )
 async def revoke_session(
-    session_id: Annotated[str, Path(max_length=64)],
+    session_id: Annotated[str, Path(min_length=22, max_length=22, pattern=r"^[A-Za-z0-9_-]+$")],
     caller: SessionCaller,
     sessions: SessionServiceDep,
 ) -> Response:
