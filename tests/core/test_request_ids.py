@@ -30,7 +30,7 @@ async def test_a_sane_incoming_id_is_echoed(client: httpx.AsyncClient, sent: str
 
 @pytest.mark.parametrize("sent", ["", "A" * 129, "has space", "semi;colon", "<script>", "é"])
 async def test_an_insane_incoming_id_is_replaced(client: httpx.AsyncClient, sent: str) -> None:
-    response = await client.get("/api/no-such-route", headers={"X-Request-ID": sent.encode()})
+    response = await client.get("/api/no-such-route", headers={b"X-Request-ID": sent.encode()})
 
     assert GENERATED.fullmatch(response.headers["x-request-id"])
 
