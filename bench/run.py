@@ -203,6 +203,7 @@ def server(url: str, workdir: Path, pool_size: int) -> Iterator[tuple[str, int]]
         "PRESSROOM_DATA_DIR": str(workdir),
         "PRESSROOM_DATABASE__URL": url,
         "PRESSROOM_AUTH__JWT_SECRET": JWT_SECRET,
+        "PRESSROOM_SECURITY__ALLOWED_HOSTS": "127.0.0.1",
         "PRESSROOM_RATE_LIMIT__ENABLED": "false",
         "PRESSROOM_RATE_LIMIT__ALLOW_DISABLED_IN_PRODUCTION": "true",
         "PRESSROOM_DATABASE__POOL_SIZE": str(pool_size),

@@ -150,6 +150,7 @@ def test_production_serves_sqlite_with_several_workers_when_allowed(tmp_path: Pa
         PRESSROOM_DATA_DIR=str(tmp_path),
         PRESSROOM_AUTH__JWT_SECRET=SECRET,
         PRESSROOM_DATABASE__ALLOW_SQLITE_MULTIWORKER="true",
+        PRESSROOM_SECURITY__ALLOWED_HOSTS="127.0.0.1",
     )
     migrate = subprocess.run(
         [sys.executable, "-m", "pressroom", "migrate"],

@@ -54,6 +54,8 @@ def serve(
     """Run the HTTP server."""
     import uvicorn
 
+    from pressroom.core.server_protocols import protocol_class
+
     settings = _settings(host=host, port=port, workers=workers)
     server = settings.server
     uvicorn.run(
@@ -66,6 +68,11 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=server.forwarded_allow_ips,
         server_header=False,
+        # Request heads get a deadline and a size cap (431) from the protocol class: see
+        # core/server_protocols.py. h11's own cap, set alike, is a second line.
+        http=protocol_class(server.http),
+        h11_max_incomplete_event_size=server.max_header_bytes,
+        ws="none",  # the API has no WebSocket routes: no upgrade handling at all
         log_level="info",
     )
 

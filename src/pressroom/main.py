@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from pressroom import __version__
 from pressroom.admin import models as _admin_models  # noqa: F401  (until its router exists)
@@ -19,10 +18,11 @@ from pressroom.auth.passwords import Passwords
 from pressroom.auth.router import router as auth_router
 from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
+from pressroom.core import docs
 from pressroom.core.background import BackgroundWrites
 from pressroom.core.db import Database, create_engine
-from pressroom.core.docs import install_docs
 from pressroom.core.errors import install_error_handlers
+from pressroom.core.hardening import install_http_hardening
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
 from pressroom.profiles.router import router as profiles_router
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=docs.openapi_url(settings.docs_mode),
         # Operation ids are the route functions' names: `get_articles_feed`, `follow_user`.
         generate_unique_id_function=lambda route: route.name,
         # FastAPI's native OpenTelemetry stays off until Pressroom configures tracing and
@@ -95,18 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api")
 
     install_error_handlers(app)
-    install_docs(app, TITLE)
+    docs.install_docs(app, TITLE, settings.docs_mode)
     auth_openapi.install(app)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
-    origins = settings.cors_origins
-    if origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_credentials=settings.cors.allow_credentials,
-            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
-            max_age=600,
-        )
+    # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)
+    # wraps the whole app, outside Starlette's error middleware: see core/hardening.py.
+    install_http_hardening(app, settings)
     return app

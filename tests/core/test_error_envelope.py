@@ -269,7 +269,8 @@ async def test_an_unexpected_error_is_a_plain_500_logged_once(
     app.add_api_route("/api/explode", explode)
     response = await client.get("/api/explode")
     assert response.status_code == 500
-    assert response.json() == {"errors": {"server": ["internal error"]}}
+    request_id = response.headers["x-request-id"]
+    assert response.json() == {"errors": {"server": [f"internal error (request id {request_id})"]}}
     assert "hunter2" not in response.text
     logged = [record.exc_info for record in caplog.records if record.exc_info]
     assert len(logged) == 1

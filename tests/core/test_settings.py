@@ -52,6 +52,10 @@ PRODUCTION_REFUSALS: dict[str, tuple[dict[str, str], str]] = {
         },
         "wildcard origin cannot be combined with credentials",
     ),
+    "no allowed hosts": (
+        {"PRESSROOM_AUTH__JWT_SECRET": GOOD_SECRET},
+        "PRESSROOM_SECURITY__ALLOWED_HOSTS",
+    ),
 }
 UNKNOWN_DATABASE_URLS = [
     "mysql+aiomysql://user@localhost/pressroom",
@@ -86,6 +90,7 @@ def test_environment_fills_nested_sections(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("PRESSROOM_DATABASE__POOL_SIZE", "3")
     monkeypatch.setenv("PRESSROOM_REDIS__URL", "redis://cache.internal:6379/0")
     monkeypatch.setenv("PRESSROOM_AUTH__JWT_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("PRESSROOM_SECURITY__ALLOWED_HOSTS", "api.example.com,*.example.org")
 
     settings = Settings()
 
@@ -97,6 +102,7 @@ def test_environment_fills_nested_sections(monkeypatch: pytest.MonkeyPatch, tmp_
     assert settings.redis.url is not None
     assert settings.redis.url.get_secret_value() == "redis://cache.internal:6379/0"
     assert settings.signing_key() == GOOD_SECRET
+    assert settings.allowed_hosts == ["api.example.com", "*.example.org"]
 
 
 def test_dotenv_in_working_directory_is_read(tmp_path: Path) -> None:
@@ -280,6 +286,7 @@ def test_production_accepts_safe_configuration(
 ) -> None:
     monkeypatch.setenv("PRESSROOM_ENV", "production")
     monkeypatch.setenv("PRESSROOM_AUTH__JWT_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("PRESSROOM_SECURITY__ALLOWED_HOSTS", "*")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 

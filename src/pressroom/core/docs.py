@@ -1,7 +1,12 @@
-"""Swagger UI and ReDoc served from an installed package: /docs works with no internet."""
+"""Swagger UI and ReDoc served from an installed package: /docs works with no internet.
+
+`PRESSROOM_SECURITY__DOCS` decides who sees them: everyone (`public`, the development
+default) or no one (`off`, the production default: no /docs, /redoc, /openapi.json).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import fastapi_offline
@@ -11,11 +16,29 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
+from pressroom.core.settings import DocsMode
+
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_PATH = "/docs-assets"
+OPENAPI_PATH = "/openapi.json"
+PAGES = ("/docs", "/redoc")
 
 
-def install_docs(app: FastAPI, title: str) -> None:
+def openapi_url(mode: DocsMode) -> str | None:
+    """For `FastAPI(openapi_url=...)`: None serves no schema."""
+    # An `admin` mode (docs for an admin's token only) goes here and in install_docs: serve
+    # the schema and the pages from routes that depend on an admin caller.
+    return None if mode is DocsMode.OFF else OPENAPI_PATH
+
+
+def docs_pages(mode: DocsMode) -> Iterable[str]:
+    """The HTML pages served, which need a looser Content-Security-Policy than the API."""
+    return () if mode is DocsMode.OFF else PAGES
+
+
+def install_docs(app: FastAPI, title: str, mode: DocsMode) -> None:
+    if mode is DocsMode.OFF:
+        return
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from pressroom.core.request_ids import current_request_id
 from pressroom.core.responses import json_response
 
 logger = logging.getLogger("pressroom.errors")
@@ -133,6 +134,19 @@ class ServiceUnavailable(AppError):
         return {"Retry-After": "5"}
 
 
+class BodyRejected(StarletteHTTPException):
+    """A request body refused while it streams in (too large, too slow, nested too deeply).
+
+    An HTTPException, not an AppError: FastAPI turns any other error raised while it reads a
+    body into a 400, but lets HTTPExceptions through to their handler.
+    """
+
+    def __init__(self, status_code: int, message: str, *, close: bool = False) -> None:
+        # After a refused body the rest of it may still be on the wire: end the connection.
+        super().__init__(status_code, message, {"Connection": "close"} if close else None)
+        self.message = message
+
+
 def envelope(errors: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     return {"errors": {key: list(messages) for key, messages in errors.items()}}
 
@@ -209,6 +223,8 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, BodyRejected):
+        return error_response(exc.status_code, {"body": [exc.message]}, exc.headers)
     field, message = _HTTP_TOPICS.get(exc.status_code, ("request", str(exc.detail).lower()))
     status_code = 422 if exc.status_code == 400 else exc.status_code
     if exc.status_code == 401:
@@ -268,8 +284,16 @@ def _is_connection_failure(exc: DBAPIError) -> bool:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, {"server": ["internal error"]})
+    request_id = current_request_id()
+    logger.exception(
+        "unhandled error on %s %s (request id %s)",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
+    # Nothing about the failure itself: the id finds it in the logs.
+    return error_response(500, {"server": [f"internal error (request id {request_id})"]})
 
 
 def _app_error_response(exc: AppError) -> Response:

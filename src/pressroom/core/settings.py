@@ -8,7 +8,7 @@ import secrets
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 import limits
 from pydantic import (
@@ -112,6 +112,18 @@ class AuthSettings(BaseModel):
     argon2_parallelism: int = Field(default=1, ge=1, le=16)
 
 
+def _split_list(value: object) -> object:
+    """A comma-separated string or a JSON list, as environment variables carry lists."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import orjson
+
+            return orjson.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
 class CorsSettings(BaseModel):
     allow_origins: Annotated[list[str], NoDecode] | None = Field(
         default=None,
@@ -123,14 +135,7 @@ class CorsSettings(BaseModel):
     @field_validator("allow_origins", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                import orjson
-
-                return orjson.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
+        return _split_list(value)
 
 
 class ServerSettings(BaseModel):
@@ -144,6 +149,22 @@ class ServerSettings(BaseModel):
         default=True,
         description="After startup, keep the objects built so far out of the garbage "
         "collector's full passes (shorter pauses: p99 latency).",
+    )
+    http: Literal["auto", "httptools", "h11"] = Field(
+        default="auto", description="HTTP/1.1 parser: httptools when installed (auto), or h11."
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a connection may take to send a complete request head, counted "
+        "from the connection opening or the previous response (slow clients, slowloris).",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request head (request line and headers), in bytes: 431 above it.",
     )
 
 
@@ -195,8 +216,71 @@ class RateLimitSettings(BaseModel):
     )
 
 
+class DocsMode(StrEnum):
+    PUBLIC = "public"
+    OFF = "off"
+    # ADMIN ("admin": docs only for an admin's token) is planned; see core/docs.py.
+
+
 class SecuritySettings(BaseModel):
     """HTTP hardening: hosts, headers, request size and time limits; see docs/security.md."""
+
+    allowed_hosts: Annotated[list[str], NoDecode] | None = Field(
+        default=None,
+        description="Host names the API answers to (`api.example.com`, `*.example.com`, or `*` "
+        "for any), comma-separated or a JSON list. Default: any host in development; "
+        "required in production.",
+    )
+    docs: DocsMode | None = Field(
+        default=None,
+        description="API docs (/docs, /redoc, /openapi.json): `public` or `off`. "
+        "Default: public in development, off in production.",
+    )
+    hsts_max_age: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        le=2 * 365 * 24 * 3600,
+        description="Strict-Transport-Security max-age in seconds, sent on HTTPS answers only; "
+        "0 sends no HSTS header.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body, in bytes: 413 above it.",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds a request body may take to arrive once the request head is in: "
+        "408 after that.",
+    )
+    max_json_depth: int = Field(
+        default=32,
+        ge=2,
+        le=512,
+        description="Deepest nesting of arrays and objects accepted in a request body: 422 above.",
+    )
+    gzip_minimum_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="Answers at least this large are gzip-compressed for clients that accept it.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            wildcard = pattern.startswith("*") and not pattern.startswith("*.")
+            if pattern != "*" and ("*" in pattern[1:] or wildcard):
+                raise ValueError(f"host {pattern!r}: a wildcard must look like *.example.com")
+        return value
 
 
 class Settings(BaseSettings):
@@ -228,6 +312,18 @@ class Settings(BaseSettings):
         if self.database.url is not None and self.database.url.get_secret_value():
             return self.database.url.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / 'pressroom.db'}"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        if self.security.allowed_hosts is not None:
+            return self.security.allowed_hosts
+        return [] if self.is_production else ["*"]
+
+    @property
+    def docs_mode(self) -> DocsMode:
+        if self.security.docs is not None:
+            return self.security.docs
+        return DocsMode.OFF if self.is_production else DocsMode.PUBLIC
 
     @property
     def is_sqlite(self) -> bool:
@@ -274,6 +370,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SQLite with several workers: use Postgres, or set "
                 "PRESSROOM_DATABASE__ALLOW_SQLITE_MULTIWORKER=true"
+            )
+        if not self.allowed_hosts:
+            raise ValueError(
+                "production needs PRESSROOM_SECURITY__ALLOWED_HOSTS: the host names the API "
+                "answers to (or * when a proxy in front already checks them)"
             )
         return self
 
