@@ -36,14 +36,19 @@ BACKENDS = ["sqlite", "postgres"]
 
 
 def base_settings(data_dir: Path, database_url: str | None = None, **extra: Any) -> Settings:
-    """Rate limits are off (tests register many users from one address): rate limit tests
-    switch them on with `rate_limit={"enabled": True, ...}`."""
+    """Rate limits are off (tests register many users from one address, and a production
+    profile may run so when forced): rate limit tests switch them on with
+    `rate_limit={"enabled": True, ...}`."""
     return Settings(
         _env_file=None,
         data_dir=data_dir,
         database={"url": database_url, **extra.pop("database", {})},
         auth={"jwt_secret": TEST_SECRET, **extra.pop("auth", {})},
-        rate_limit={"enabled": False, **extra.pop("rate_limit", {})},
+        rate_limit={
+            "enabled": False,
+            "allow_disabled_in_production": True,
+            **extra.pop("rate_limit", {}),
+        },
         **extra,
     )
 

@@ -46,6 +46,7 @@ def test_production_runs_with_limits_off_when_forced(tmp_path: Path) -> None:
         tmp_path,
         env="production",
         rate_limit={"enabled": False, "allow_disabled_in_production": True},
+        security={"allowed_hosts": ["api.example.com"]},
     )
 
     assert not RateLimiter(settings).enabled
