@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -57,6 +58,7 @@ class Tokens:
             "scope": scopes.render(granted),
             "iat": datetime.now(UTC),
             "exp": expires_at,
+            "jti": secrets.token_urlsafe(12),  # two tokens issued in one second still differ
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE})
 
