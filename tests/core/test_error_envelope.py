@@ -34,8 +34,8 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    return await make_world(client)
+async def world(client: httpx.AsyncClient, app: FastAPI) -> World:
+    return await make_world(client, app)
 
 
 # ---------------------------------------------------------------- routing
@@ -65,7 +65,7 @@ async def test_unknown_routes_are_404_in_the_envelope(client: httpx.AsyncClient)
 
 
 def _concrete(endpoint: Endpoint) -> str:
-    values = {"slug": "some-slug", "username": "someone", "comment_id": "1"}
+    values = {"slug": "some-slug", "username": "someone", "comment_id": "1", "session_id": "s"}
     return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
 
 
