@@ -58,7 +58,7 @@ def pressroom(
 
 
 async def roles(app: FastAPI) -> dict[str, str]:
-    return dict(await db_rows(app, select(User.username, User.role)))  # type: ignore[arg-type]
+    return dict(await db_rows(app, select(User.username, User.role)))
 
 
 async def admin_scope_works(client: httpx.AsyncClient, email: str, password: str) -> bool:
