@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import Select
 
+from pressroom.admin.service import AdminAccounts
 from pressroom.core.db import Database
 
 PASSWORD = "correct horse battery"
@@ -57,6 +58,26 @@ async def make_comment(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()["comment"]
     return result
+
+
+async def login(client: httpx.AsyncClient, login: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post(
+        "/api/users/login", json={"user": {"email": login, "password": password}}
+    )
+
+
+async def make_admin(
+    client: httpx.AsyncClient, app: FastAPI, username: str = "root", *, password: str = PASSWORD
+) -> Person:
+    """A user registered through the API, promoted by the service `pressroom create-admin`
+    uses, then logged in again: only a login grants the `admin` scope."""
+    person = await register(client, username, password=password)
+    database: Database = app.state.database
+    async with database.session() as session:
+        await AdminAccounts(session, app.state.passwords).promote(person.username)
+    response = await login(client, person.email, password)
+    assert response.status_code == 200, response.text
+    return Person(person.username, person.email, response.json()["user"]["token"])
 
 
 # ---------------------------------------------------------------- checking responses

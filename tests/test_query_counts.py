@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert, select
 
+from pressroom.admin.models import AuditRecord
 from pressroom.articles.models import Article, Favorite
 from pressroom.comments.models import Comment
 from pressroom.core.db import Database
@@ -25,7 +26,7 @@ from pressroom.profiles.models import Follow
 from pressroom.tags.models import ArticleTag, Tag
 from pressroom.users.models import User
 from tests.conftest import StatementLog
-from tests.factories import Person, register
+from tests.factories import Person, make_admin, register
 
 MAX_STATEMENTS = 4
 ARTICLES = 100
@@ -222,3 +223,64 @@ async def test_one_article_costs_the_same_with_or_without_tags(
     assert bare.json()["article"]["tagList"] == []
     assert len(with_tags) == len(without_tags) <= MAX_STATEMENTS, with_tags
     assert normalized(with_tags) == normalized(without_tags)
+
+
+async def insert_admin_dataset(database: Database, actor: str) -> None:
+    """60 more users (some suspended, some deleted) and 60 audit records by two actors."""
+    now = utcnow()
+    async with database.session() as session:
+        await session.execute(
+            insert(User),
+            [
+                {
+                    "username": f"member{n}",
+                    "email": f"member{n}@example.com",
+                    "password_hash": "x",
+                    "suspended_at": now if n % 5 == 0 else None,
+                    "deleted_at": now if n % 7 == 0 else None,
+                    "created_at": now - timedelta(minutes=n),
+                }
+                for n in range(60)
+            ],
+        )
+        ids = dict((await session.execute(select(User.username, User.id))).all())
+        await session.execute(
+            insert(AuditRecord),
+            [
+                {
+                    "actor_id": ids[actor] if n % 2 else None,
+                    "action": "user.suspend" if n % 3 else "user.delete",
+                    "target_type": "user",
+                    "target_id": f"member{n}",
+                    "details": f'{{"n": {n}}}',
+                    "created_at": now - timedelta(seconds=n),
+                }
+                for n in range(60)
+            ],
+        )
+
+
+ADMIN_LISTS = [
+    "/api/admin/users",
+    "/api/admin/users?include_deleted=true",
+    "/api/admin/users?q=member&status=suspended&include_deleted=true",
+    "/api/admin/audit",
+    "/api/admin/audit?action=user.suspend",
+]
+
+
+@pytest.mark.parametrize("url", ADMIN_LISTS)
+async def test_admin_lists_run_the_same_statements_for_1_or_50_items(
+    client: httpx.AsyncClient, app: FastAPI, sql: StatementLog, url: str
+) -> None:
+    admin = await make_admin(client, app, "boss")
+    await insert_admin_dataset(app.state.database, "boss")
+
+    one, few = await measure(client, sql, with_limit(url, 1), admin.auth)
+    many, lots = await measure(client, sql, with_limit(url, 50), admin.auth)
+
+    key = "users" if "/users" in url else "auditRecords"
+    assert len(one.json()[key]) == 1
+    assert len(many.json()[key]) >= 8
+    assert len(few) == len(lots) <= MAX_STATEMENTS, lots
+    assert normalized(few) == normalized(lots)

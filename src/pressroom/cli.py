@@ -1,11 +1,11 @@
-"""The `pressroom` command: serve, migrate, seed, openapi."""
+"""The `pressroom` command: serve, migrate, seed, create-admin, openapi."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from typer.exceptions import TyperException
 
 from pressroom.core.settings import Settings
+
+if TYPE_CHECKING:
+    from pressroom.users.schemas import NewUser
 
 app = typer.Typer(
     name="pressroom",
@@ -170,6 +173,90 @@ def seed(
         f"(seed value {seed_value}) into {_safe_url(settings)}"
     )
     typer.echo(f"demo login: {result.demo_email} / {result.password}")
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str | None, typer.Option(help="Username of the new admin.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email of the new admin.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    promote: Annotated[
+        str | None,
+        typer.Option(help="Make this existing user (username or email) an admin instead."),
+    ] = None,
+) -> None:
+    """Create an admin account, or promote an existing user with --promote.
+
+    The password is asked for twice (never shown), or read from one line of standard input
+    with --password-stdin. The same rules as registration apply.
+    """
+    import asyncio
+
+    if promote is not None:
+        if username is not None or email is not None or password_stdin:
+            raise CLIError("--promote takes no --username, --email or --password-stdin")
+        settings = _settings()
+        typer.echo(asyncio.run(_promote(settings, promote)))
+        return
+    if username is None or email is None:
+        raise CLIError("--username and --email are required (or --promote USERNAME_OR_EMAIL)")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    data = _new_user(username, email, password)
+    settings = _settings()
+    typer.echo(asyncio.run(_create_admin(settings, data)))
+
+
+def _new_user(username: str, email: str, password: str) -> NewUser:
+    from pressroom.core.errors import validation_errors
+    from pressroom.users.schemas import NewUser
+
+    try:
+        return NewUser(username=username, email=email, password=password)
+    except ValidationError as exc:
+        field, messages = next(iter(validation_errors(exc.errors()).items()))
+        raise CLIError(f"{field} {messages[0]}") from None
+
+
+async def _create_admin(settings: Settings, data: NewUser) -> str:
+    from pressroom.admin.service import AdminAccounts
+    from pressroom.auth.passwords import Passwords
+    from pressroom.core.db import Database, create_engine
+    from pressroom.users.errors import UsernameOrEmailTaken
+
+    database = Database(create_engine(settings))
+    try:
+        async with database.session() as session:
+            user = await AdminAccounts(session, Passwords(settings.auth)).create(data)
+    except UsernameOrEmailTaken as exc:
+        raise CLIError(" and ".join(f"{field} {exc.message}" for field in exc.errors)) from None
+    finally:
+        await database.dispose()
+    return f"created admin {user.username} <{user.email}>"
+
+
+async def _promote(settings: Settings, login: str) -> str:
+    from pressroom.admin.service import AdminAccounts
+    from pressroom.auth.passwords import Passwords
+    from pressroom.core.db import Database, create_engine
+    from pressroom.users.errors import UserNotFound
+
+    database = Database(create_engine(settings))
+    try:
+        async with database.session() as session:
+            promotion = await AdminAccounts(session, Passwords(settings.auth)).promote(login)
+    except UserNotFound:
+        raise CLIError(f"no user with username or email {login!r}") from None
+    finally:
+        await database.dispose()
+    user = promotion.user
+    if not promotion.changed:
+        return f"{user.username} is already an admin"
+    return f"promoted {user.username} <{user.email}> to admin"
 
 
 @app.command()

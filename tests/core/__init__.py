@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pressroom.auth.dependencies import current_caller, optional_caller
 from pressroom.main import create_app
 from tests.conftest import base_settings
-from tests.factories import PASSWORD, Person, make_article, make_comment, register
+from tests.factories import PASSWORD, Person, make_admin, make_article, make_comment
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Endpoint:
     path: str
     path_params: tuple[str, ...]
     query_params: Mapping[str, bool]  # name -> takes an integer
+    text_query_params: tuple[str, ...]  # free text (not a number, a flag or a choice)
     body_model: type[BaseModel] | None
     reads_token: bool
     requires_auth: bool
@@ -65,6 +66,14 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _takes_text(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_takes_text(arg) for arg in typing.get_args(annotation))
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _takes_text(typing.get_args(annotation)[0])
+    return annotation is str
+
+
 def _query(param: Any) -> Iterator[tuple[str, bool]]:
     """(name, takes an integer) of a query parameter, or of each field of a query model."""
     annotation = param.field_info.annotation
@@ -94,6 +103,21 @@ def _endpoint(method: str, path: str, pattern: re.Pattern[str], root: Dependant)
         query_params=dict(
             item for dep in dependants for param in dep.query_params for item in _query(param)
         ),
+        text_query_params=tuple(
+            param.alias
+            for dep in dependants
+            for param in dep.query_params
+            if _takes_text(param.field_info.annotation)
+        )
+        + tuple(
+            field.alias or name
+            for dep in dependants
+            for param in dep.query_params
+            if isinstance(param.field_info.annotation, type)
+            and issubclass(param.field_info.annotation, BaseModel)
+            for name, field in param.field_info.annotation.model_fields.items()
+            if _takes_text(field.annotation)
+        ),
         body_model=bodies[0] if bodies else None,
         reads_token=optional_caller in calls or current_caller in calls,
         requires_auth=current_caller in calls,
@@ -122,7 +146,7 @@ def endpoints(**where: bool) -> list[Endpoint]:
     flags: dict[str, Callable[[Endpoint], bool]] = {
         "has_body": lambda e: e.body_model is not None,
         "has_query": lambda e: bool(e.query_params),
-        "has_text_query": lambda e: not all(e.query_params.values()),
+        "has_text_query": lambda e: bool(e.text_query_params),
         "has_path_params": lambda e: bool(e.path_params),
         "reads_token": lambda e: e.reads_token,
         "requires_auth": lambda e: e.requires_auth,
@@ -132,7 +156,10 @@ def endpoints(**where: bool) -> list[Endpoint]:
 
 @dataclass
 class World:
-    """One user, their article (tagged "news") and their comment on it: every path resolves."""
+    """One user, their article (tagged "news") and their comment on it: every path resolves.
+
+    The user is an admin, so that the admin routes parse their input too.
+    """
 
     author: Person
     slug: str
@@ -143,6 +170,7 @@ class World:
             "slug": self.slug,
             "username": self.author.username,
             "comment_id": str(self.comment_id),
+            "session_id": "no-such-session",
             **overrides,
         }
         # Any other id (a session, a key) is one that does not exist: "1".
@@ -151,8 +179,8 @@ class World:
         )
 
 
-async def make_world(client: httpx.AsyncClient) -> World:
-    author = await register(client, "alice")
+async def make_world(client: httpx.AsyncClient, app: FastAPI) -> World:
+    author = await make_admin(client, app, "alice")
     article = await make_article(client, author, title="Hostile input", tagList=["news"])
     comment = await make_comment(client, author, article["slug"])
     return World(author=author, slug=article["slug"], comment_id=comment["id"])

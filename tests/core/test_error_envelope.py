@@ -34,8 +34,8 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    return await make_world(client)
+async def world(client: httpx.AsyncClient, app: FastAPI) -> World:
+    return await make_world(client, app)
 
 
 # ---------------------------------------------------------------- routing

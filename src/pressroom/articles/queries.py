@@ -60,7 +60,12 @@ def article(dialect: str, *, by: str, personal: bool) -> Select[Any]:
 
 @cache
 def id_by_slug() -> Select[Any]:
-    return select(Article.id).where(Article.slug == bindparam("slug"))
+    """The id of the article at `slug`, if its author is not deleted."""
+    return (
+        select(Article.id)
+        .join(User, User.id == Article.author_id)
+        .where(Article.slug == bindparam("slug"), User.deleted_at.is_(None))
+    )
 
 
 @cache
@@ -96,17 +101,16 @@ def page(
 def count(shape: tuple[bool, bool, bool, bool]) -> Select[Any]:
     """The total for the filters, by the cheapest exact route."""
     if not any(shape):
-        # Kept exact by triggers: no scan of the articles table, whatever its size.
+        # Kept exact by triggers (and by the admin service when it soft-deletes or restores a
+        # user, by the number of their articles): no scan of the articles table.
         return select(Counter.value).where(Counter.name == "articles")
-    if shape == (True, False, False, False):
-        # One entry per article in the tag's index range: no join to articles needed.
-        return (
-            select(func.count())
-            .select_from(ArticleTag)
-            .join(Tag, Tag.id == ArticleTag.tag_id)
-            .where(Tag.name == bindparam("tag"))
-        )
-    return _filtered(select(func.count()).select_from(Article), shape)
+    visible = (
+        select(func.count())
+        .select_from(Article)
+        .join(User, User.id == Article.author_id)
+        .where(User.deleted_at.is_(None))
+    )
+    return _filtered(visible, shape)
 
 
 def _article_select(dialect: str, *, personal: bool, with_body: bool) -> Select[Any]:
@@ -136,7 +140,11 @@ def _article_select(dialect: str, *, personal: bool, with_body: bool) -> Select[
         ]
     else:
         columns += [false().label("favorited"), false().label("following")]
-    return select(*columns).join(User, User.id == Article.author_id)
+    # A soft-deleted author's articles are invisible: filtered on the join the author's
+    # columns need anyway.
+    return (
+        select(*columns).join(User, User.id == Article.author_id).where(User.deleted_at.is_(None))
+    )
 
 
 def _filtered(query: Select[Any], shape: tuple[bool, bool, bool, bool]) -> Select[Any]:
@@ -164,7 +172,10 @@ def _filtered(query: Select[Any], shape: tuple[bool, bool, bool, bool]) -> Selec
             Article.id.in_(
                 select(favorite.article_id)
                 .join(fan, fan.id == favorite.user_id)
-                .where(func.lower(fan.username) == bindparam("favorited_by"))
+                .where(
+                    func.lower(fan.username) == bindparam("favorited_by"),
+                    fan.deleted_at.is_(None),
+                )
             )
         )
     if by_follower:

@@ -15,6 +15,7 @@ from pressroom.core.models import utcnow
 from pressroom.core.reads import Reader, SessionReader
 from pressroom.core.upserts import insert_ignoring_conflicts
 from pressroom.tags.repository import TagRepository
+from pressroom.users.models import User
 
 
 class ArticleReads:
@@ -70,10 +71,13 @@ class ArticleRepository:
         self.reads = ArticleReads(SessionReader(session))
 
     async def ownership(self, slug: str) -> tuple[int, int, str] | None:
-        """(article id, author id, title) of the article at `slug`."""
+        """(article id, author id, title) of the article at `slug`, unless its author is
+        soft-deleted."""
         row = (
             await self.session.execute(
-                select(Article.id, Article.author_id, Article.title).where(Article.slug == slug)
+                select(Article.id, Article.author_id, Article.title)
+                .join(User, User.id == Article.author_id)
+                .where(Article.slug == slug, User.deleted_at.is_(None))
             )
         ).first()
         return None if row is None else (row.id, row.author_id, row.title)

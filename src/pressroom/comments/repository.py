@@ -83,16 +83,20 @@ def _comment_select(personal: bool) -> Select[Any]:
         following = exists().where(
             Follow.follower_id == _VIEWER, Follow.followee_id == Comment.author_id
         )
-    return select(
-        Comment.id,
-        Comment.body,
-        Comment.created_at,
-        Comment.updated_at,
-        User.username,
-        User.bio,
-        User.image,
-        following.label("following"),
-    ).join(User, User.id == Comment.author_id)
+    return (
+        select(
+            Comment.id,
+            Comment.body,
+            Comment.created_at,
+            Comment.updated_at,
+            User.username,
+            User.bio,
+            User.image,
+            following.label("following"),
+        )
+        .join(User, User.id == Comment.author_id)
+        .where(User.deleted_at.is_(None))
+    )
 
 
 def _view(row: Record) -> CommentView:

@@ -20,7 +20,7 @@ def _profile() -> Select[str, str | None, str | None, bool]:
     viewer = bindparam("viewer_id", type_=Integer)
     following = exists().where(Follow.follower_id == viewer, Follow.followee_id == User.id)
     return select(User.username, User.bio, User.image, following.label("following")).where(
-        func.lower(User.username) == bindparam("username")
+        func.lower(User.username) == bindparam("username"), User.deleted_at.is_(None)
     )
 
 

@@ -49,7 +49,7 @@ class ProfileService:
 
     async def _user(self, username: str) -> User:
         user = await self.users.get_by_username(username)
-        if user is None:
+        if user is None or user.deleted_at is not None:
             raise ProfileNotFound()
         return user
 

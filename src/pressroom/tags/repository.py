@@ -13,6 +13,7 @@ from pressroom.articles.models import Article
 from pressroom.core.reads import Reader
 from pressroom.core.upserts import insert_ignoring_conflicts
 from pressroom.tags.models import ArticleTag, Tag
+from pressroom.users.models import User
 
 
 @cache
@@ -21,6 +22,9 @@ def _popular() -> Select[Any]:
     return (
         select(Tag.name)
         .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+        .join(Article, Article.id == ArticleTag.article_id)
+        .join(User, User.id == Article.author_id)
+        .where(User.deleted_at.is_(None))  # tags used only by soft-deleted authors drop out
         .group_by(Tag.id, Tag.name)
         .order_by(uses.desc(), Tag.name)
         .limit(bindparam("limit"))
