@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from pressroom import __version__
 from pressroom.admin import models as _admin_models  # noqa: F401  (until its router exists)
-from pressroom.apikeys import models as _apikeys_models  # noqa: F401
+from pressroom.apikeys.router import router as apikeys_router
 from pressroom.articles.router import router as articles_router
 from pressroom.auth import openapi as auth_openapi
 from pressroom.auth.passwords import Passwords
@@ -90,7 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
-    routers = (articles_router, comments_router, profiles_router, tags_router, users_router)
+    routers = (
+        articles_router,
+        comments_router,
+        profiles_router,
+        tags_router,
+        users_router,
+        apikeys_router,
+    )
     for router in (*routers, auth_router):
         app.include_router(router, prefix="/api")
 

@@ -13,6 +13,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,7 @@ class World:
             "slug": self.slug,
             "username": self.author.username,
             "comment_id": str(self.comment_id),
+            "key_id": "1",
             **overrides,
         }
         return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
@@ -167,6 +169,13 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     },
     "PUT /api/articles/{slug}": {"article": {"body": "Edited"}},
     "POST /api/articles/{slug}/comments": {"comment": {"body": "Well said"}},
+    "POST /api/auth/api-keys": {
+        "apiKey": {
+            "name": "deploy bot",
+            "scopes": ["articles:write"],
+            "expiresAt": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        }
+    },
 }
 """A body each endpoint accepts from the world's author; the hostile tests change one field."""
 

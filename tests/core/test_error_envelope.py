@@ -65,7 +65,7 @@ async def test_unknown_routes_are_404_in_the_envelope(client: httpx.AsyncClient)
 
 
 def _concrete(endpoint: Endpoint) -> str:
-    values = {"slug": "some-slug", "username": "someone", "comment_id": "1"}
+    values = {"slug": "some-slug", "username": "someone", "comment_id": "1", "key_id": "1"}
     return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
 
 
