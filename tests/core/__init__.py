@@ -145,6 +145,7 @@ class World:
             "username": self.author.username,
             "comment_id": str(self.comment_id),
             "key_id": "1",
+            "session_id": "s" * 22,  # shaped like one; no such session
             **overrides,
         }
         return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})

@@ -65,7 +65,13 @@ async def test_unknown_routes_are_404_in_the_envelope(client: httpx.AsyncClient)
 
 
 def _concrete(endpoint: Endpoint) -> str:
-    values = {"slug": "some-slug", "username": "someone", "comment_id": "1", "key_id": "1"}
+    values = {
+        "slug": "some-slug",
+        "username": "someone",
+        "comment_id": "1",
+        "key_id": "1",
+        "session_id": "s" * 22,
+    }
     return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
 
 
@@ -91,7 +97,7 @@ def _resigned(token: str, key: str = TEST_SECRET, algorithm: str = "HS256", **cl
     """The claims of `token`, changed by `claims` (None removes one), signed again."""
     payload = {**jwt.decode(token, options={"verify_signature": False}), **claims}
     payload = {name: value for name, value in payload.items() if value is not None}
-    return jwt.encode(payload, key, algorithm=algorithm)
+    return jwt.encode(payload, key, algorithm=algorithm, headers={"typ": "at+jwt"})
 
 
 def _hs512(token: str) -> str:
