@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from pressroom import __version__
 from pressroom.admin.router import router as admin_router
-from pressroom.apikeys import models as _apikeys_models  # noqa: F401
+from pressroom.apikeys.router import router as apikeys_router
 from pressroom.articles.router import router as articles_router
 from pressroom.auth import openapi as auth_openapi
 from pressroom.auth.passwords import Passwords
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,
         users_router,
         admin_router,
+        apikeys_router,
     )
     for router in (*routers, auth_router):
         app.include_router(router, prefix="/api")

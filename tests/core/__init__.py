@@ -13,6 +13,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,8 @@ class World:
             "slug": self.slug,
             "username": self.author.username,
             "comment_id": str(self.comment_id),
-            "session_id": "no-such-session",
+            "key_id": "1",
+            "session_id": "s" * 22,  # shaped like one; no such session
             **overrides,
         }
         # Any other id (a session, a key) is one that does not exist: "1".
@@ -198,6 +200,13 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     },
     "PUT /api/articles/{slug}": {"article": {"body": "Edited"}},
     "POST /api/articles/{slug}/comments": {"comment": {"body": "Well said"}},
+    "POST /api/auth/api-keys": {
+        "apiKey": {
+            "name": "deploy bot",
+            "scopes": ["articles:write"],
+            "expiresAt": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        }
+    },
 }
 """A body each endpoint accepts from the world's author; the hostile tests change one field."""
 

@@ -65,8 +65,14 @@ async def test_unknown_routes_are_404_in_the_envelope(client: httpx.AsyncClient)
 
 
 def _concrete(endpoint: Endpoint) -> str:
-    values = {"slug": "some-slug", "username": "someone", "comment_id": "1"}
-    return endpoint.path.format(**{name: values.get(name, "1") for name in endpoint.path_params})
+    values = {
+        "slug": "some-slug",
+        "username": "someone",
+        "comment_id": "1",
+        "key_id": "1",
+        "session_id": "s" * 22,
+    }
+    return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})
 
 
 async def test_wrong_methods_are_405_listing_the_allowed_ones(client: httpx.AsyncClient) -> None:

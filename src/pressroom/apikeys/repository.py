@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, bindparam, or_, select, update
+from sqlalchemy import CursorResult, Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.apikeys.models import ApiKey
@@ -84,3 +84,24 @@ class ApiKeyRepository:
         )
         assert isinstance(result, CursorResult)
         return int(result.rowcount)
+
+    async def count_live(self, user_id: int, now: datetime) -> int:
+        """Keys that still work: neither revoked nor expired."""
+        result = await self.session.scalar(
+            select(func.count())
+            .select_from(ApiKey)
+            .where(
+                ApiKey.user_id == user_id,
+                ApiKey.revoked_at.is_(None),
+                or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+            )
+        )
+        return int(result or 0)
+
+    async def lock_owner(self, user_id: int) -> None:
+        """Serialize key creation per user, so that two requests cannot both pass the cap.
+
+        Postgres locks the user's row until the transaction ends; SQLite writers already hold
+        the database's write lock (BEGIN IMMEDIATE), and it ignores FOR UPDATE.
+        """
+        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())

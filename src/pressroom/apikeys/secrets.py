@@ -9,6 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+PUBLIC_PREFIX = "prk_"
 PREFIX_BYTES = 6  # 12 hex characters: a public lookup id, unique per key
 SECRET_BYTES = 32
 _FORMAT = re.compile(r"^prk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -26,7 +27,7 @@ class NewKey:
 def generate() -> NewKey:
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    return NewKey(prefix, digest(secret), f"prk_{prefix}_{secret}")
+    return NewKey(prefix, digest(secret), f"{PUBLIC_PREFIX}{prefix}_{secret}")
 
 
 def split(presented: str) -> tuple[str, str] | None:
