@@ -46,6 +46,8 @@ def test_the_matrix_covers_the_object_routes() -> None:
         "DELETE /api/articles/{slug}",
         "DELETE /api/articles/{slug}/comments/{comment_id}",
         "DELETE /api/auth/sessions/{session_id}",
+        "DELETE /api/auth/api-keys/{key_id}",
+        "POST /api/admin/users/{username}/suspend",
     } <= names
     # every route named as an own-relation route exists: the list cannot rot silently
     assert {str(e) for e in ENDPOINTS} >= OWN_RELATION
@@ -67,7 +69,12 @@ async def alices_world(client: httpx.AsyncClient) -> tuple[Person, Person, dict[
     bob = await register(client, "bob")
     article = await make_article(client, alice, title="Alice's", tagList=["news"])
     comment = await make_comment(client, alice, article["slug"])
+    key = await client.post(
+        "/api/auth/api-keys", json={"apiKey": {"name": "alice's"}}, headers=alice.auth
+    )
+    assert key.status_code == 201, key.text
     values = {
+        "key_id": str(key.json()["apiKey"]["id"]),
         "slug": article["slug"],
         "comment_id": str(comment["id"]),
         "username": alice.username,
