@@ -1,14 +1,12 @@
-"""Security headers on every answer, errors included.
+"""The security headers of every answer, built once: a request only picks its list.
 
-The header lists are built once: a request only picks one of them (API or docs page, HTTPS or
-not, authenticated or not) and appends it to the answer's headers.
+`core.hardening` appends the list that fits the request (API answer or docs page, HTTPS or not,
+carrying credentials or not).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -28,17 +26,12 @@ NO_STORE = (b"cache-control", b"no-store")
 CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 
 
-def _carries_credentials(scope: Scope) -> bool:
-    return any(name in CREDENTIAL_HEADERS for name, _ in scope["headers"])
-
-
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts_max_age: int, docs_paths: Iterable[str] = ()) -> None:
-        self.app = app
+class SecurityHeaders:
+    def __init__(self, *, hsts_max_age: int, docs_paths: Iterable[str] = ()) -> None:
         self.docs_paths = frozenset(docs_paths)
         hsts = [(b"strict-transport-security", b"max-age=%d" % hsts_max_age)] * (hsts_max_age > 0)
         # [docs page][https][authenticated]
-        self.headers: list[list[list[Headers]]] = [
+        self._table: list[list[list[Headers]]] = [
             [
                 [
                     [*COMMON, (b"content-security-policy", csp), *(hsts if https else [])]
@@ -50,27 +43,19 @@ class SecurityHeadersMiddleware:
             for csp in (API_CSP, DOCS_CSP)
         ]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        authenticated = _carries_credentials(scope)
-        https = scope.get("scheme") == "https"
-        extra = self.headers[self._is_docs_page(scope)][https][authenticated]
+    def for_request(self, path: str, root_path: str, *, https: bool, personal: bool) -> Headers:
+        docs = (
+            bool(self.docs_paths)
+            and (path.removeprefix(root_path) if root_path else path) in self.docs_paths
+        )
+        return self._table[docs][https][personal]
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
-                if authenticated:  # no-store replaces whatever caching the answer allowed
-                    headers = [item for item in headers if item[0].lower() != b"cache-control"]
-                message["headers"] = [*headers, *extra]
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
-
-    def _is_docs_page(self, scope: Scope) -> bool:
-        if not self.docs_paths:
-            return False
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        return (path.removeprefix(root) if root else path) in self.docs_paths
+def with_security_headers(
+    headers: Iterable[tuple[bytes, bytes]], extra: Headers, *, personal: bool
+) -> Headers:
+    """The answer's headers plus `extra`; for a personal answer, no-store replaces whatever
+    caching the answer allowed."""
+    if personal:
+        return [item for item in headers if item[0].lower() != b"cache-control"] + extra
+    return [*headers, *extra]
