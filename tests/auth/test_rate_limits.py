@@ -101,6 +101,22 @@ async def test_wrong_passwords_reach_the_hash_check_at_most_five_times(
     assert len(hash_checks) == 5
 
 
+async def test_the_token_endpoint_shares_the_budget_between_username_and_email(
+    client: httpx.AsyncClient, client_at: ClientAt, hash_checks: list[str]
+) -> None:
+    alice = await register(client, "alice")
+    logins = [alice.username, alice.email, alice.username.upper(), alice.email.upper()]
+
+    answers = []
+    for i in range(20):
+        form = {"grant_type": "password", "username": logins[i % 4], "password": f"guess-{i}"}
+        answers.append(await client_at(f"10.1.0.{i}").post("/api/auth/token", data=form))
+
+    assert [a.status_code for a in answers] == [400] * 5 + [429] * 15
+    assert len(hash_checks) == 5
+    assert_limited(answers[-1])
+
+
 async def test_the_account_key_ignores_case_and_spaces(
     client: httpx.AsyncClient, hash_checks: list[str]
 ) -> None:

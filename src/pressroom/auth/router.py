@@ -78,14 +78,15 @@ async def issue_token(
         raise UnsupportedGrantType()
     if not username or not password:
         raise InvalidCredentialsGrant()
-    await throttle.before_check(request, username)
+    attempts_key = await logins.login_key(username)
+    await throttle.before_check(request, attempts_key)
     try:
         user = await logins.authenticate(username, password)
     except InvalidCredentials:
         raise InvalidCredentialsGrant() from None
     except AccountSuspended:
         raise InvalidGrant(field="account", message="is suspended") from None
-    await throttle.succeeded(username)
+    await throttle.succeeded(attempts_key)
     return _token(await sessions.start_oauth(user, scope, client_of(request)))
 
 

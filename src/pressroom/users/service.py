@@ -29,6 +29,14 @@ class UserService:
         user = User(username=data.username, email=data.email, password_hash=password_hash)
         return await self._save(user, username=data.username, email=data.email)
 
+    async def login_key(self, login: str) -> str:
+        """What login attempts for `login` are counted under: the account's email when a
+        username names an account, so a username and an email share one budget."""
+        if "@" in login:
+            return login
+        user = await self.users.get_by_username(login)
+        return user.email if user is not None else login
+
     async def authenticate(self, login: str, password: str) -> User:
         """The account for these credentials (`login` is an email or a username); the same
         error and cost for any mismatch, and for a deleted account."""
