@@ -16,7 +16,7 @@ from tests.factories import (
     make_comment,
     register,
 )
-from tests.test_object_access import snapshot
+from tests.test_object_access import path_of, snapshot
 
 ADMIN_ROUTES = [e for e in ENDPOINTS if e.path.startswith("/api/admin/")]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -42,10 +42,6 @@ async def api_key(client: httpx.AsyncClient, owner: Person, scopes: list[str]) -
     )
     assert response.status_code == 201, response.text
     return {"X-API-Key": response.json()["apiKey"]["key"]}
-
-
-def path_of(endpoint: Endpoint, values: dict[str, str]) -> str:
-    return endpoint.path.format(**{name: values.get(name, "1") for name in endpoint.path_params})
 
 
 @pytest.mark.parametrize("endpoint", ADMIN_ROUTES, ids=str)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pressroom.apikeys.models import ApiKey
 from pressroom.core.reads import Reader, Record
 from pressroom.users.models import User
+from pressroom.users.repository import ACCOUNT_COLUMNS
 
 
 @cache
@@ -20,12 +21,7 @@ def _caller() -> Select[*tuple[Any, ...]]:
     """A live key of an active user, with the account, found by its public prefix."""
     return (
         select(
-            User.id,
-            User.username,
-            User.email,
-            User.bio,
-            User.image,
-            User.role,
+            *ACCOUNT_COLUMNS,
             ApiKey.id.label("key_id"),
             ApiKey.secret_hash,
             ApiKey.scopes,

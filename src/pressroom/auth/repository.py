@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pressroom.auth.models import RefreshToken, Session
 from pressroom.core.reads import Reader, Record
 from pressroom.users.models import User
+from pressroom.users.repository import ACCOUNT_COLUMNS
 
 
 @cache
@@ -20,12 +21,7 @@ def _caller() -> Select[*tuple[Any, ...]]:
     """The account behind a live session of an active user, in one statement."""
     return (
         select(
-            User.id,
-            User.username,
-            User.email,
-            User.bio,
-            User.image,
-            User.role,
+            *ACCOUNT_COLUMNS,
             Session.last_seen_at,
         )
         .join(Session, Session.user_id == User.id)

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pressroom.core.reads import Reader
 from pressroom.users.models import User
-from pressroom.users.views import AccountView
 
-
-@cache
-def _account() -> Select[int, str, str, str | None, str | None]:
-    return select(User.id, User.username, User.email, User.bio, User.image).where(
-        User.id == bindparam("user_id")
-    )
-
-
-class UserReads:
-    def __init__(self, reader: Reader) -> None:
-        self.reader = reader
-
-    async def account(self, user_id: int) -> AccountView | None:
-        row = await self.reader.first(_account(), {"user_id": user_id})
-        if row is None:
-            return None
-        return AccountView(row["id"], row["username"], row["email"], row["bio"], row["image"])
+# What a caller's account needs: every credential lookup selects these, plus its own.
+ACCOUNT_COLUMNS = (User.id, User.username, User.email, User.bio, User.image, User.role)
 
 
 class UserRepository:
