@@ -35,4 +35,11 @@ class User(Base):
         # Usernames and emails are ASCII (enforced by the API), so lower() folds alike everywhere.
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("uq_users_email_lower", func.lower(email), unique=True),
+        # Only the soft-deleted users: counts subtract their articles starting from here.
+        Index(
+            "ix_users_deleted",
+            id,
+            postgresql_where=deleted_at.is_not(None),
+            sqlite_where=deleted_at.is_not(None),
+        ),
     )
