@@ -39,6 +39,18 @@ def environment(**values: str) -> dict[str, str]:
     return {**inherited, **values}
 
 
+def migrate(env: dict[str, str]) -> None:
+    """`pressroom migrate` in a process of its own, with `env`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pressroom", "migrate"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 @contextmanager
 def running(
     command: list[str], env: dict[str, str], log: Path
@@ -152,14 +164,7 @@ def test_production_serves_sqlite_with_several_workers_when_allowed(tmp_path: Pa
         PRESSROOM_DATABASE__ALLOW_SQLITE_MULTIWORKER="true",
         PRESSROOM_SECURITY__ALLOWED_HOSTS="127.0.0.1",
     )
-    migrate = subprocess.run(
-        [sys.executable, "-m", "pressroom", "migrate"],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stderr
+    migrate(env)
     command = [sys.executable, "-m", "pressroom", "serve", "--workers", "2", "--port", str(port)]
 
     with running(command, env, log) as process:

@@ -30,6 +30,7 @@ from tests.factories import register
 from tests.test_server_process import (
     environment,
     free_port,
+    migrate,
     running,
     stop,
     wait_until_answering,
@@ -264,14 +265,7 @@ def test_two_server_workers_share_the_login_budget(
         PRESSROOM_REDIS__KEY_PREFIX=key_prefix,
         PRESSROOM_RATE_LIMIT__LOGIN_PER_ACCOUNT="4/hour",
     )
-    migrate = subprocess.run(
-        [sys.executable, "-m", "pressroom", "migrate"],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stderr
+    migrate(env)
     command = [sys.executable, "-m", "pressroom", "serve", "--workers", "2", "--port", str(port)]
 
     with running(command, env, log) as process:
