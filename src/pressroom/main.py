@@ -23,6 +23,7 @@ from pressroom.core.background import BackgroundWrites
 from pressroom.core.db import Database, create_engine
 from pressroom.core.errors import install_error_handlers
 from pressroom.core.hardening import install_http_hardening
+from pressroom.core.health import install_health
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
 from pressroom.profiles.router import router as profiles_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     docs.install_docs(app, TITLE, settings.docs_mode)
+    install_health(app, settings)
     auth_openapi.install(app)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)

@@ -1,0 +1,63 @@
+"""Liveness and readiness for load balancers and orchestrators.
+
+`/healthz` answers while the process can answer at all: it touches no dependency, so a slow
+database never gets a healthy process restarted. `/readyz` checks what serving needs (the
+database answers, its schema is at the newest migration) and reports Redis, which is optional:
+when it fails the rate limiter counts per worker, so the process is degraded, not unready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Select, column, literal, select, table
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
+
+from pressroom.core import migrations
+from pressroom.core.reads import Reader
+from pressroom.core.responses import json_response
+from pressroom.core.settings import Settings
+
+CHECK_TIMEOUT = 2.0  # seconds for all database checks together
+_NO_STORE = {"Cache-Control": "no-store"}
+_PING = select(literal(1))
+_VERSION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
+
+
+async def database_checks(reader: Reader, head: str | None) -> tuple[bool, dict[str, Any]]:
+    """(ready, the database and migrations checks)."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await reader.scalar(_PING, {})
+    except (TimeoutError, SQLAlchemyError, OSError) as exc:
+        failing = {"status": "failing", "error": type(exc).__name__}
+        return False, {"database": failing, "migrations": {"status": "unknown"}}
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            revision = await reader.scalar(_VERSION, {})
+    except (TimeoutError, SQLAlchemyError, OSError):
+        revision = None  # no alembic_version table: never migrated
+    at_head = revision is not None and revision == head
+    schema = {"status": "ok" if at_head else "failing", "revision": revision, "expected": head}
+    return at_head, {"database": {"status": "ok"}, "migrations": schema}
+
+
+def install_health(app: FastAPI, settings: Settings) -> None:
+    head = migrations.head_revision(settings)  # read from the installed package, no database
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return json_response({"status": "ok"}, headers=_NO_STORE)
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        state = request.app.state
+        ready, checks = await database_checks(state.database.reader, head)
+        limiter = state.ratelimiter.status()
+        if limiter.backend == "redis":
+            checks["redis"] = {"status": "degraded" if limiter.degraded else "ok"}
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return json_response(body, status_code=200 if ready else 503, headers=_NO_STORE)
