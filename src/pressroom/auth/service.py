@@ -64,7 +64,7 @@ class SessionService:
         expires = now + timedelta(seconds=self.settings.token_lifetime_seconds)
         granted = scope_names.for_role(user.role)
         row = await self._open(user, CONDUIT, granted, client, now, expires)
-        return self.tokens.issue(user.id, row.id, granted, expires)
+        return self.tokens.issue(user.id, row.id, granted, now, expires)
 
     async def start_oauth(self, user: User, requested: str | None, client: Client) -> Grant:
         allowed = scope_names.for_role(user.role)
@@ -158,7 +158,7 @@ class SessionService:
             )
         )
         return Grant(
-            access_token=self.tokens.issue(user_id, row.id, granted, access_expires),
+            access_token=self.tokens.issue(user_id, row.id, granted, now, access_expires),
             expires_in=max(int((access_expires - now).total_seconds()), 0),
             refresh_token=refresh_token,
             scopes=granted,

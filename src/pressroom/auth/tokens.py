@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import jwt
@@ -48,15 +48,21 @@ class Tokens:
         _ = self._key
 
     def issue(
-        self, user_id: int, session_id: str, granted: frozenset[str], expires_at: datetime
+        self,
+        user_id: int,
+        session_id: str,
+        granted: frozenset[str],
+        issued_at: datetime,
+        expires_at: datetime,
     ) -> str:
+        """A signed access token; `iat` and `exp` come from the caller's one clock reading."""
         claims = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": str(user_id),
             "sid": session_id,
             "scope": scopes.render(granted),
-            "iat": datetime.now(UTC),
+            "iat": issued_at,
             "exp": expires_at,
             "jti": secrets.token_urlsafe(12),  # two tokens issued in one second still differ
         }
