@@ -1,0 +1,101 @@
+"""deploy/compose.yaml: valid Compose, and the production stack a reviewer expects."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+from check_jsonschema.builtin_schemas import get_builtin_schema
+
+from tests.deploy.files import COMPOSE, DEPLOY, load_yaml
+
+# The Compose Specification's JSON schema (compose-spec/compose-spec, Apache-2.0), as vendored
+# and kept current by check-jsonschema (its license file ships beside it in that package).
+COMPOSE_SCHEMA = get_builtin_schema("vendor.compose-spec")
+REQUIRED_VARIABLE = re.compile(r"\$\{[A-Z_]+:\?[^}]+\}")
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = load_yaml(COMPOSE)["services"]
+    return services
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    jsonschema.Draft202012Validator(COMPOSE_SCHEMA).validate(load_yaml(COMPOSE))
+
+
+def test_the_schema_catches_a_misspelt_service_key() -> None:
+    document = load_yaml(COMPOSE)
+    document["services"]["api"]["healthchek"] = document["services"]["api"].pop("healthcheck")
+
+    with pytest.raises(jsonschema.ValidationError, match="healthchek"):
+        jsonschema.Draft202012Validator(COMPOSE_SCHEMA).validate(document)
+
+
+def test_the_stack_has_api_migration_postgres_redis_and_a_mail_catcher() -> None:
+    services = _services()
+
+    assert set(services) == {"api", "migrate", "postgres", "redis", "mailpit"}
+    assert services["api"]["command"] == ["serve"]
+    assert services["migrate"]["command"] == ["migrate"]
+    assert services["mailpit"]["image"].startswith("axllent/mailpit:")
+
+
+def test_the_api_starts_only_after_the_migration_succeeded() -> None:
+    depends = _services()["api"]["depends_on"]
+
+    assert depends["migrate"] == {"condition": "service_completed_successfully"}
+    assert depends["postgres"] == {"condition": "service_healthy"}
+    assert depends["redis"] == {"condition": "service_healthy"}
+    assert _services()["migrate"]["restart"] == "no"
+
+
+def test_every_long_running_service_has_a_health_check() -> None:
+    for name, service in _services().items():
+        if name == "migrate":
+            assert service["healthcheck"] == {"disable": True}
+        else:
+            assert service["healthcheck"]["test"][0] == "CMD", name
+    assert "/readyz" in _services()["api"]["healthcheck"]["test"]
+
+
+def test_the_api_runs_in_production_with_several_workers_on_postgres_and_redis() -> None:
+    environment = _services()["api"]["environment"]
+    workers = re.fullmatch(r"\$\{WORKERS:-(\d+)\}", environment["PRESSROOM_SERVER__WORKERS"])
+
+    assert environment["PRESSROOM_ENV"] == "production"
+    assert workers is not None
+    assert int(workers.group(1)) > 1
+    assert environment["PRESSROOM_DATABASE__URL"].startswith("postgresql+asyncpg://")
+    assert "@postgres:5432/" in environment["PRESSROOM_DATABASE__URL"]
+    assert environment["PRESSROOM_REDIS__URL"].startswith("redis://redis:")
+    assert "localhost" in environment["PRESSROOM_SECURITY__ALLOWED_HOSTS"]
+    assert _services()["migrate"]["environment"]["PRESSROOM_DATABASE__URL"] == (
+        environment["PRESSROOM_DATABASE__URL"]
+    )
+
+
+def test_secrets_come_from_the_env_file_and_are_never_written_here() -> None:
+    api = _services()["api"]["environment"]
+    postgres = _services()["postgres"]["environment"]
+
+    # `${NAME:?message}`: compose refuses to start when deploy/.env does not set it.
+    assert REQUIRED_VARIABLE.fullmatch(api["PRESSROOM_AUTH__JWT_SECRET"])
+    assert REQUIRED_VARIABLE.fullmatch(postgres["POSTGRES_PASSWORD"])
+    assert REQUIRED_VARIABLE.search(api["PRESSROOM_DATABASE__URL"])
+    example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
+    assert re.search(r"^JWT_SECRET=$", example, re.MULTILINE)
+    assert re.search(r"^POSTGRES_PASSWORD=$", example, re.MULTILINE)
+
+
+def test_the_api_stops_after_its_shutdown_grace_and_runs_hardened() -> None:
+    api = _services()["api"]
+    grace = int(api["environment"]["PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS"])
+
+    assert int(api["stop_grace_period"].removesuffix("s")) > grace
+    assert api["read_only"] is True
+    assert api["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in api["security_opt"]
+    assert any(volume.endswith(":/var/lib/pressroom") for volume in api["volumes"])
