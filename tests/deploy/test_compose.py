@@ -72,8 +72,9 @@ def test_the_api_runs_in_production_with_several_workers_on_postgres_and_redis()
     assert "@postgres:5432/" in environment["PRESSROOM_DATABASE__URL"]
     assert environment["PRESSROOM_REDIS__URL"].startswith("redis://redis:")
     assert "localhost" in environment["PRESSROOM_SECURITY__ALLOWED_HOSTS"]
-    assert _services()["migrate"]["environment"]["PRESSROOM_DATABASE__URL"] == (
-        environment["PRESSROOM_DATABASE__URL"]
+    assert (
+        _services()["migrate"]["environment"]["PRESSROOM_DATABASE__URL"]
+        == (environment["PRESSROOM_DATABASE__URL"])
     )
 
 

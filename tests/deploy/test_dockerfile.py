@@ -38,7 +38,9 @@ def test_the_builder_uses_the_uv_that_dev_py_pins() -> None:
 
 
 def test_the_builder_installs_the_locked_runtime_dependencies_and_the_project_as_a_wheel() -> None:
-    syncs = [line.arguments for line in dockerfile_stages()[0].all("RUN") if "uv sync" in line.arguments]
+    syncs = [
+        line.arguments for line in dockerfile_stages()[0].all("RUN") if "uv sync" in line.arguments
+    ]
 
     assert syncs
     for sync in syncs:

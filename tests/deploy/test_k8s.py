@@ -166,27 +166,19 @@ def test_the_secret_template_holds_no_usable_secret() -> None:
 
 
 def test_the_config_map_is_a_valid_production_configuration() -> None:
-    config = {
-        key.removeprefix("PRESSROOM_").lower(): value
-        for key, value in _config().items()
-        if key.count("__") == 0
-    }
-    sections: dict[str, dict[str, str]] = {}
+    values: dict[str, Any] = {}
     for key, value in _config().items():
-        if "__" in key:
-            section, name = key.removeprefix("PRESSROOM_").lower().split("__")
-            sections.setdefault(section, {})[name] = value
+        *section, name = key.removeprefix("PRESSROOM_").lower().split("__")
+        (values.setdefault(section[0], {}) if section else values)[name] = value
+    values.pop("metrics")  # PENDING in setting_names.py: not a setting yet
+    values["auth"] = {"jwt_secret": "k" * 40}
+    values["database"]["url"] = "postgresql+asyncpg://pressroom@db/pressroom"
 
-    settings = Settings(
-        _env_file=None,
-        **config,
-        **sections,
-        auth={"jwt_secret": "k" * 40},
-        database={"url": "postgresql+asyncpg://pressroom@db/pressroom"},
-    )
+    settings = Settings(_env_file=None, **values)
 
     assert settings.is_production
     assert "localhost" in settings.allowed_hosts
+    assert settings.server.workers == 1
 
 
 def test_the_migration_job_runs_the_deployment_image_once() -> None:
@@ -238,3 +230,14 @@ def test_every_object_lives_in_the_pressroom_namespace() -> None:
     for kind, document in manifests().items():
         if kind != "Namespace":
             assert document["metadata"]["namespace"] == manifests()["Namespace"]["metadata"]["name"]
+
+
+def test_the_largest_fleet_fits_in_the_postgres_connection_limit() -> None:
+    config = _config()
+    per_worker = int(config["PRESSROOM_DATABASE__POOL_SIZE"]) + int(
+        config["PRESSROOM_DATABASE__MAX_OVERFLOW"]
+    )
+    pods = manifests()["HorizontalPodAutoscaler"]["spec"]["maxReplicas"]
+    migration_job = per_worker
+
+    assert pods * int(config["PRESSROOM_SERVER__WORKERS"]) * per_worker + migration_job <= 100

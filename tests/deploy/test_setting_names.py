@@ -4,6 +4,7 @@ ignored silently (Settings ignores unknown variables), and the default would qui
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,18 +43,22 @@ def _text_names(text: str) -> set[str]:
     return set(re.findall(r"\bPRESSROOM_[A-Z0-9_]+", text))
 
 
-SOURCES = {
+def _comment_names() -> set[str]:
+    # Names in comments and commands too (the Secret template's kubectl line, the healthcheck).
+    paths = [*DEPLOY.rglob("*.yaml"), DEPLOY / "Dockerfile", DEPLOY / "healthcheck.py"]
+    return _text_names("".join(path.read_text(encoding="utf-8") for path in paths))
+
+
+def _docs_names() -> set[str]:
+    return _text_names((ROOT / "docs" / "deployment.md").read_text(encoding="utf-8"))
+
+
+SOURCES: dict[str, Callable[[], set[str]]] = {
     "k8s": _k8s_names,
     "compose": _compose_names,
     "Dockerfile": _dockerfile_names,
-    # Names in comments and commands too (the Secret template's kubectl line, the healthcheck).
-    "comments": lambda: _text_names(
-        "".join(
-            path.read_text(encoding="utf-8")
-            for path in [*DEPLOY.rglob("*.yaml"), DEPLOY / "Dockerfile", DEPLOY / "healthcheck.py"]
-        )
-    ),
-    "docs": lambda: _text_names((ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")),
+    "comments": _comment_names,
+    "docs": _docs_names,
 }
 
 
