@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -49,7 +50,8 @@ class Instruction:
         text = text or self.arguments
         match = re.search(r"\[.*\]", text)
         assert match, f"{self.keyword} is not in exec form: {self.arguments}"
-        return [part.strip().strip('"') for part in match.group(0)[1:-1].split(",")]
+        words: list[str] = json.loads(match.group(0))
+        return words
 
 
 @dataclass

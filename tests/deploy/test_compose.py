@@ -9,7 +9,13 @@ import jsonschema
 import pytest
 from check_jsonschema.builtin_schemas import get_builtin_schema
 
-from tests.deploy.files import COMPOSE, DEPLOY, load_yaml
+from tests.deploy.files import (
+    COMPOSE,
+    DEPLOY,
+    dockerfile_env,
+    dockerfile_stages,
+    load_yaml,
+)
 
 # The Compose Specification's JSON schema (compose-spec/compose-spec, Apache-2.0), as vendored
 # and kept current by check-jsonschema (its license file ships beside it in that package).
@@ -100,3 +106,12 @@ def test_the_api_stops_after_its_shutdown_grace_and_runs_hardened() -> None:
     assert api["cap_drop"] == ["ALL"]
     assert "no-new-privileges:true" in api["security_opt"]
     assert any(volume.endswith(":/var/lib/pressroom") for volume in api["volumes"])
+
+
+def test_the_compose_health_check_and_data_volume_match_the_image() -> None:
+    image = dockerfile_stages()[-1]
+    script = image.one("HEALTHCHECK").exec_form()[:2]
+    api = _services()["api"]
+
+    assert api["healthcheck"]["test"][1:3] == script
+    assert api["environment"]["PRESSROOM_DATA_DIR"] == dockerfile_env(image)["PRESSROOM_DATA_DIR"]

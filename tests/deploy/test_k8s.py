@@ -13,6 +13,7 @@ from pressroom.core.settings import Settings
 from tests.deploy.files import (
     K8S,
     KUSTOMIZATION,
+    dockerfile_env,
     dockerfile_stages,
     image_user,
     load_yaml,
@@ -129,6 +130,10 @@ def test_the_only_writable_paths_are_empty_dirs_for_tmp_and_the_data_dir(kind: s
     mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
 
     assert set(mounts) == {"/tmp", _config()["PRESSROOM_DATA_DIR"]}  # noqa: S108
+    assert (
+        _config()["PRESSROOM_DATA_DIR"]
+        == dockerfile_env(dockerfile_stages()[-1])["PRESSROOM_DATA_DIR"]
+    )
     assert all("emptyDir" in volumes[name] for name in mounts.values())
 
 
