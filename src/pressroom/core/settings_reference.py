@@ -178,12 +178,10 @@ def _bounds(metadata: list[Any], *, characters: bool) -> str:
 
 # ---------------------------------------------------------------- defaults
 def _default(name: str, field: FieldInfo) -> str:
-    if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
-    elif field.default is PydanticUndefined:
+    if field.default_factory is None and field.default is PydanticUndefined:
         return "required"
-    else:
-        value = field.default
+    # A factory that reads other fields sees none: it documents the default alone.
+    value = field.get_default(call_default_factory=True, validated_data={})
     if _holds_secret(value):
         return "set (secret, not shown)"
     if value is None:
