@@ -1,4 +1,4 @@
-"""The `pressroom` command: serve, migrate, seed, create-admin, openapi."""
+"""The `pressroom` command: serve, migrate, seed, create-admin, openapi, settings-reference."""
 
 from __future__ import annotations
 
@@ -273,6 +273,37 @@ def openapi(
         orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
     typer.echo(f"wrote {output}")
+
+
+@app.command("settings-reference")
+def settings_reference(
+    write: Annotated[
+        bool, typer.Option("--write", help="Update the generated block in the document.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if the document's block is out of date.")
+    ] = False,
+    document: Annotated[
+        Path, typer.Option("--document", help="File with the settings-reference markers.")
+    ] = Path("docs/operations.md"),
+) -> None:
+    """Print the configuration reference generated from the Settings model.
+
+    --write puts it between the settings-reference markers of docs/operations.md.
+    """
+    from pressroom.core import settings_reference as reference
+
+    try:
+        if check:
+            reference.check(document)
+            typer.echo(f"{document} is up to date")
+        elif write:
+            changed = reference.write(document)
+            typer.echo(f"{'updated' if changed else 'unchanged'}: {document}")
+        else:
+            typer.echo(reference.render(), nl=False)
+    except (reference.ReferenceOutOfDate, OSError) as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _safe_url(settings: Settings) -> str:

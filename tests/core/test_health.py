@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -73,6 +74,24 @@ async def test_a_database_behind_the_code_is_not_ready(behind: httpx.AsyncClient
     assert checks["migrations"]["status"] == "failing"
     assert checks["migrations"]["revision"] != checks["migrations"]["expected"]
     assert (await behind.get("/healthz")).status_code == 200
+
+
+async def test_a_database_migrated_by_a_newer_release_stays_ready(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """During a rolling update the new release migrates first; the old one keeps serving."""
+    path = tmp_path / "newer.db"
+    shutil.copy(sqlite_template, path)
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    connection.close()
+    async for http in serve(create_app(base_settings(tmp_path, f"sqlite+aiosqlite:///{path}"))):
+        response = await http.get("/readyz")
+    assert response.status_code == 200, response.text
+    head = migrations.head_revision(base_settings(Path("unused")))
+    migrations_check = {"status": "ahead", "revision": "f00dfeedbeef", "expected": head}
+    assert response.json()["checks"]["migrations"] == migrations_check
 
 
 async def test_an_unreachable_database_is_not_ready_but_alive(tmp_path: Path) -> None:

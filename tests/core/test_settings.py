@@ -40,6 +40,13 @@ PRODUCTION_REFUSALS: dict[str, tuple[dict[str, str], str]] = {
         {"PRESSROOM_AUTH__JWT_SECRET": "s" * (MIN_SECRET_LENGTH - 1)},
         "PRESSROOM_AUTH__JWT_SECRET",
     ),
+    "short previous JWT secret": (
+        {
+            "PRESSROOM_AUTH__JWT_SECRET": GOOD_SECRET,
+            "PRESSROOM_AUTH__JWT_PREVIOUS_SECRETS": GOOD_SECRET + ",p" + "p" * 30,
+        },
+        "PRESSROOM_AUTH__JWT_PREVIOUS_SECRETS",
+    ),
     "SQLite with several workers": (
         {"PRESSROOM_AUTH__JWT_SECRET": GOOD_SECRET, "PRESSROOM_SERVER__WORKERS": "2"},
         "SQLite with several workers",
@@ -125,6 +132,23 @@ def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("PRESSROOM_SERVER__PORT", "9456")
 
     assert Settings().server.port == 9456
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f"{'a' * 40},{'b' * 40}", f" {'a' * 40} , {'b' * 40} ,", f'["{"a" * 40}", "{"b" * 40}"]'],
+    ids=["comma-separated", "with spaces", "JSON list"],
+)
+def test_previous_jwt_secrets_come_from_one_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PRESSROOM_AUTH__JWT_PREVIOUS_SECRETS", value)
+
+    settings = Settings()
+
+    keys = [key.get_secret_value() for key in settings.auth.jwt_previous_secrets]
+    assert keys == ["a" * 40, "b" * 40]
+    assert "a" * 40 not in repr(settings)
 
 
 @pytest.mark.parametrize("render", [repr, str])

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 import jwt
 
@@ -39,13 +40,16 @@ class Tokens:
         self._decoder = jwt.PyJWT()
 
     @cached_property
-    def _key(self) -> str:
-        # Resolved on first use: building the app (for `pressroom openapi`) writes no key file.
-        return self._settings.signing_key()
+    def _keys(self) -> tuple[str, ...]:
+        """The signing key, then the previous ones (verification only, during a rotation).
+
+        Resolved on first use: building the app (for `pressroom openapi`) writes no key file."""
+        previous = self._settings.auth.jwt_previous_secrets
+        return (self._settings.signing_key(), *(key.get_secret_value() for key in previous))
 
     def load(self) -> None:
         """Resolve the signing key (in development, generate it on first start)."""
-        _ = self._key
+        _ = self._keys
 
     def issue(
         self,
@@ -66,24 +70,13 @@ class Tokens:
             "exp": expires_at,
             "jti": secrets.token_urlsafe(12),  # two tokens issued in one second still differ
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE})
+        return jwt.encode(claims, self._keys[0], algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE})
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid access token; `InvalidToken` for anything else."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
-        try:
-            decoded = self._decoder.decode_complete(
-                token,
-                self._key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": _REQUIRED_CLAIMS},
-            )
-        except jwt.PyJWTError:
-            raise InvalidToken() from None
+        decoded = self._decode(token)
         header, claims = decoded["header"], decoded["payload"]
         if header.get("typ") != TOKEN_TYPE or not _KNOWN_HEADERS.issuperset(header):
             raise InvalidToken()
@@ -95,3 +88,24 @@ class Tokens:
         if not isinstance(scope, str):
             raise InvalidToken()
         return AccessClaims(int(subject), session_id, scopes.parse(scope))
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """The verified header and claims. Previous keys are tried only when the current one
+        does not match the signature: a current token still costs one HMAC."""
+        for key in self._keys:
+            try:
+                decoded: dict[str, Any] = self._decoder.decode_complete(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    leeway=self._leeway,
+                    options={"require": _REQUIRED_CLAIMS},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError:
+                raise InvalidToken() from None
+            return decoded
+        raise InvalidToken()

@@ -9,6 +9,7 @@ when it fails the rate limiter counts per worker, so the process is degraded, no
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,7 +28,13 @@ _PING = select(literal(1))
 _VERSION: Select[Any] = select(column("version_num")).select_from(table("alembic_version"))
 
 
-async def database_checks(reader: Reader, head: str | None) -> tuple[bool, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ExpectedSchema:
+    head: str | None
+    known: frozenset[str]  # every revision this code ships
+
+
+async def database_checks(reader: Reader, head: ExpectedSchema) -> tuple[bool, dict[str, Any]]:
     """(ready, the database and migrations checks)."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
@@ -40,13 +47,21 @@ async def database_checks(reader: Reader, head: str | None) -> tuple[bool, dict[
             revision = await reader.scalar(_VERSION, {})
     except (TimeoutError, SQLAlchemyError, OSError):
         revision = None  # no alembic_version table: never migrated
-    at_head = revision is not None and revision == head
-    schema = {"status": "ok" if at_head else "failing", "revision": revision, "expected": head}
-    return at_head, {"database": {"status": "ok"}, "migrations": schema}
+    if revision is not None and revision == head.head:
+        status = "ok"
+    elif revision is not None and revision not in head.known:
+        # Migrated by a newer release while this one still runs (a rolling update): migrations
+        # expand before they contract, so this code keeps working and stays ready.
+        status = "ahead"
+    else:
+        status = "failing"  # behind this code, or never migrated
+    schema = {"status": status, "revision": revision, "expected": head.head}
+    return status != "failing", {"database": {"status": "ok"}, "migrations": schema}
 
 
 def install_health(app: FastAPI, settings: Settings) -> None:
-    head = migrations.head_revision(settings)  # read from the installed package, no database
+    # Read from the installed package, no database.
+    head = ExpectedSchema(migrations.head_revision(settings), migrations.known_revisions())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

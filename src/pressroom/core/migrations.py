@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -27,4 +29,19 @@ def downgrade(settings: Settings, revision: str = "base") -> None:
 
 
 def head_revision(settings: Settings) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    """The newest revision this code ships (`settings` names no other scripts)."""
+    return _shipped()[0]
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this code ships: a database at another one was migrated by newer code."""
+    return _shipped()[1]
+
+
+@cache
+def _shipped() -> tuple[str | None, frozenset[str]]:
+    """The newest revision and all of them, read once from the installed package."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    script = ScriptDirectory.from_config(config)
+    return script.get_current_head(), frozenset(rev.revision for rev in script.walk_revisions())

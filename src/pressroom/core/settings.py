@@ -31,85 +31,144 @@ class Environment(StrEnum):
 
 
 class DatabaseSettings(BaseModel):
+    """The database, its connection pool, and the timeouts that turn a hung database into a
+    503 within seconds instead of a request that never ends; see docs/configuration.md."""
+
     url: SecretStr | None = Field(
         default=None,
-        description="SQLAlchemy URL: `sqlite+aiosqlite:///path.db` or "
-        "`postgresql+asyncpg://user:pass@host/db`. Default: a SQLite file in the data directory.",
+        description="SQLAlchemy URL; its scheme picks the engine: `sqlite+aiosqlite:///path.db` "
+        "or `postgresql+asyncpg://user:pass@host/db`. Any other scheme is refused at boot.",
+        json_schema_extra={"shown_default": "a SQLite file, `<data dir>/pressroom.db`"},
     )
-    pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per worker.")
-    max_overflow: int = Field(default=10, ge=0, le=200, description="Extra connections under load.")
+    pool_size: int = Field(
+        default=10, ge=1, le=200, description="Connections kept open per worker process."
+    )
+    max_overflow: int = Field(
+        default=10, ge=0, le=200, description="Extra connections a worker may open under load."
+    )
     pool_timeout: float = Field(
-        default=5.0, gt=0, le=60, description="Seconds to wait for a free pooled connection."
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds a request waits for a free pooled connection before failing with "
+        "503 and `Retry-After`.",
     )
     connect_timeout: float = Field(
-        default=5.0, gt=0, le=60, description="Seconds to establish a new connection."
+        default=5.0, gt=0, le=60, description="Seconds to open a new Postgres connection."
     )
     statement_timeout: float = Field(
-        default=15.0, ge=0.001, le=600, description="Seconds one SQL statement may run."
+        default=15.0,
+        ge=0.001,
+        le=600,
+        description="Seconds one Postgres statement may run (its `statement_timeout`; the driver "
+        "gives up one second later).",
     )
     busy_timeout: float = Field(
         default=5.0, gt=0, le=60, description="SQLite: seconds a writer waits for the write lock."
     )
     allow_sqlite_multiworker: bool = Field(
-        default=False, description="Allow several server workers on one SQLite file in production."
+        default=False,
+        description="Let production run several server workers on one SQLite file.",
     )
-    echo: bool = Field(default=False, description="Log every SQL statement (development only).")
+    echo: bool = Field(
+        default=False, description="Log every SQL statement (for debugging; noisy and slow)."
+    )
 
 
 class RedisSettings(BaseModel):
+    """Redis, optional: shares rate limit budgets between workers; see docs/rate-limits.md."""
+
     url: SecretStr | None = Field(
-        default=None, description="redis:// URL; unset means in-process cache, limiter and broker."
+        default=None,
+        description="`redis://host:6379/0`: rate limits shared by every worker and machine. Unset, "
+        "each worker counts on its own in memory.",
     )
     key_prefix: str = Field(
         default="pressroom",
         min_length=1,
         max_length=64,
-        description="Prefix of every key Pressroom writes, so several deployments can share one "
-        "Redis.",
+        description="Prefix of every key Pressroom writes: give each deployment sharing one Redis "
+        "its own.",
     )
     socket_timeout: float = Field(
         default=0.25,
         gt=0,
         le=10,
-        description="Seconds to connect to Redis or wait for one reply before treating it as down.",
+        description="Seconds to connect to Redis or wait for one reply before it counts as down "
+        "(rate limits then fall back to memory).",
     )
 
 
 class AuthSettings(BaseModel):
+    """Token signing, session lifetimes and password hashing; see docs/auth.md."""
+
     jwt_secret: SecretStr | None = Field(
         default=None,
-        description="HS256 signing key, at least 32 characters. Required in production; "
-        "in development a random one is generated once and kept in the data directory.",
+        description="HS256 key that signs and verifies access tokens, at least 32 characters. "
+        "Required in production.",
+        json_schema_extra={
+            "shown_default": "development: generated once into `<data dir>/jwt-secret` (mode "
+            "0600) and reused; production: none, required"
+        },
     )
-    jwt_issuer: str = Field(default="pressroom", min_length=1)
-    jwt_audience: str = Field(default="pressroom-api", min_length=1)
+    jwt_previous_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Keys that used to be `JWT_SECRET`: tokens they signed are still accepted, "
+        "new tokens are always signed with `JWT_SECRET`. Each at least 32 characters in "
+        'production. See "Rotating the JWT secret" in docs/operations.md.',
+    )
+    jwt_issuer: str = Field(
+        default="pressroom", min_length=1, description="`iss` claim, checked on every token."
+    )
+    jwt_audience: str = Field(
+        default="pressroom-api", min_length=1, description="`aud` claim, checked on every token."
+    )
     token_lifetime_seconds: int = Field(
         default=7 * 24 * 3600,
         ge=60,
         le=90 * 24 * 3600,
-        description="Lifetime of a Conduit login (its session and its `user.token`): Conduit "
-        "frontends cannot refresh.",
+        description="Lifetime of a Conduit login: its session and the token returned by login "
+        "and registration (Conduit frontends cannot refresh).",
     )
     access_token_lifetime_seconds: int = Field(
-        default=15 * 60, ge=30, le=24 * 3600, description="OAuth2 access token lifetime."
+        default=15 * 60,
+        ge=30,
+        le=24 * 3600,
+        description="Lifetime of an OAuth2 access token; never longer than its session.",
     )
     refresh_token_lifetime_seconds: int = Field(
         default=30 * 24 * 3600,
         ge=300,
         le=365 * 24 * 3600,
-        description="OAuth2 session lifetime: a refresh token works until then (once).",
+        description="Lifetime of an OAuth2 session: its refresh tokens work (once each) until "
+        "then.",
     )
     session_touch_seconds: int = Field(
         default=300,
         ge=1,
         le=24 * 3600,
-        description="How often, at most, a session's last-seen time and an API key's "
-        "last-used time are written.",
+        description="A session's last-seen time and an API key's last-used time are written at "
+        "most this often, after the answer.",
     )
-    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
-    argon2_memory_cost: int = Field(default=19456, ge=19456, description="KiB (OWASP minimum).")
-    argon2_time_cost: int = Field(default=2, ge=2)
-    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    jwt_leeway_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="Clock skew tolerated on a token's `exp`, `nbf` and `iat`, in seconds.",
+    )
+    argon2_memory_cost: int = Field(
+        default=19456,
+        ge=19456,
+        description="Argon2id memory per password hash, in KiB (19456 is the OWASP minimum). "
+        "Raising it is safe: old hashes are upgraded at each user's next login.",
+    )
+    argon2_time_cost: int = Field(default=2, ge=2, description="Argon2id iterations.")
+    argon2_parallelism: int = Field(default=1, ge=1, le=16, description="Argon2id lanes.")
+
+    @field_validator("jwt_previous_secrets", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_list(value)
 
 
 def _split_list(value: object) -> object:
@@ -125,12 +184,19 @@ def _split_list(value: object) -> object:
 
 
 class CorsSettings(BaseModel):
+    """Cross-origin requests from browsers."""
+
     allow_origins: Annotated[list[str], NoDecode] | None = Field(
         default=None,
-        description="Allowed origins, comma-separated or a JSON list. Default: any origin "
-        "(without credentials) in development, none in production.",
+        description="Origins allowed to call the API from a browser: "
+        "`https://app.example.com,https://admin.example.com`.",
+        json_schema_extra={"shown_default": "development: `*` (any origin); production: none"},
     )
-    allow_credentials: bool = False
+    allow_credentials: bool = Field(
+        default=False,
+        description="Send `Access-Control-Allow-Credentials: true`; refused at boot together with "
+        "the `*` origin.",
+    )
 
     @field_validator("allow_origins", mode="before")
     @classmethod
@@ -139,32 +205,52 @@ class CorsSettings(BaseModel):
 
 
 class ServerSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
+    """`pressroom serve`: where it listens, how many workers, which proxies it trusts."""
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Interface `pressroom serve` binds (`0.0.0.0` in a container). "
+        "`--host` overrides it.",
+    )
+    port: int = Field(
+        default=8000, ge=0, le=65535, description="Port to bind. `--port` overrides it."
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes. `--workers` overrides it. In-memory rate limit budgets "
+        "are divided by it.",
+    )
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1", description="Proxies whose X-Forwarded-* headers are trusted."
+        default="127.0.0.1",
+        description="Proxies (comma-separated addresses, or `*`) whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` headers are trusted.",
     )
     freeze_gc: bool = Field(
         default=True,
-        description="After startup, keep the objects built so far out of the garbage "
-        "collector's full passes (shorter pauses: p99 latency).",
+        description="After startup, `gc.freeze()` the objects built so far: the garbage "
+        "collector's full passes skip them, which removed 50-70 ms p99 spikes under load.",
     )
     http: Literal["auto", "httptools", "h11"] = Field(
-        default="auto", description="HTTP/1.1 parser: httptools when installed (auto), or h11."
+        default="auto",
+        description="HTTP/1.1 parser of `pressroom serve`: httptools when installed (`auto`), "
+        "or h11.",
     )
     header_timeout: float = Field(
         default=10.0,
         gt=0,
         le=300,
-        description="Seconds a connection may take to send a complete request head, counted "
-        "from the connection opening or the previous response (slow clients, slowloris).",
+        description="`pressroom serve`: seconds a connection may take to send a complete "
+        "request head, counted from its opening or the previous answer; then it is closed "
+        "(slowloris).",
     )
     max_header_bytes: int = Field(
         default=16 * 1024,
         ge=1024,
         le=1024 * 1024,
-        description="Largest request head (request line and headers), in bytes: 431 above it.",
+        description="`pressroom serve`: largest request head (request line and headers), in "
+        "bytes; larger answers 431.",
     )
 
 
@@ -180,7 +266,11 @@ def _rate_limit(value: str) -> str:
     return value
 
 
-RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+RateLimit = Annotated[
+    str,
+    AfterValidator(_rate_limit),
+    Field(json_schema_extra={"shown_type": "rate limit: `<count>/<period>`"}),
+]
 """One limit in the `limits` notation: "5/15 minutes", "20/minute", "100 per hour"."""
 
 
@@ -189,7 +279,7 @@ class RateLimitSettings(BaseModel):
 
     enabled: bool = Field(default=True, description="Switch every rate limit on or off.")
     allow_disabled_in_production: bool = Field(
-        default=False, description="Let production start with rate limits switched off."
+        default=False, description="Let production start with `ENABLED=false`."
     )
     default_per_ip: RateLimit = Field(
         default="600/minute", description="Every request, per client IP."
@@ -198,9 +288,11 @@ class RateLimitSettings(BaseModel):
         default="5/15 minutes",
         description="Login attempts per account (email); a successful login clears the count.",
     )
-    login_per_ip: RateLimit = Field(default="20/minute", description="Login attempts per IP.")
+    login_per_ip: RateLimit = Field(
+        default="20/minute", description="Login attempts per client IP."
+    )
     registration_per_ip: RateLimit = Field(
-        default="5/hour", description="Registration attempts per IP."
+        default="5/hour", description="Registration attempts per client IP."
     )
     article_creation_per_user: RateLimit = Field(
         default="30/hour", description="Articles created per user."
@@ -227,14 +319,17 @@ class SecuritySettings(BaseModel):
 
     allowed_hosts: Annotated[list[str], NoDecode] | None = Field(
         default=None,
-        description="Host names the API answers to (`api.example.com`, `*.example.com`, or `*` "
-        "for any), comma-separated or a JSON list. Default: any host in development; "
-        "required in production.",
+        description="Host names the API answers to: `api.example.com`, `*.example.com`, or `*` "
+        "for any (when a proxy in front checks them). Another `Host` gets 400.",
+        json_schema_extra={
+            "shown_default": "development: `*` (any host); production: none, required"
+        },
     )
     docs: DocsMode | None = Field(
         default=None,
-        description="API docs (/docs, /redoc, /openapi.json): `public` or `off`. "
-        "Default: public in development, off in production.",
+        description="`public` serves the API docs (`/docs`, `/redoc`, `/openapi.json`); `off` "
+        "serves none of them.",
+        json_schema_extra={"shown_default": "development: `public`; production: `off`"},
     )
     hsts_max_age: int = Field(
         default=365 * 24 * 3600,
@@ -247,20 +342,21 @@ class SecuritySettings(BaseModel):
         default=1024 * 1024,
         ge=1024,
         le=64 * 1024 * 1024,
-        description="Largest request body, in bytes: 413 above it.",
+        description="Largest request body, in bytes, declared or streamed; larger answers 413.",
     )
     body_timeout: float = Field(
         default=30.0,
         gt=0,
         le=600,
-        description="Seconds a request body may take to arrive once the request head is in: "
-        "408 after that.",
+        description="Seconds a request body may take to arrive once the request head is in; "
+        "then 408.",
     )
     max_json_depth: int = Field(
         default=32,
         ge=2,
         le=512,
-        description="Deepest nesting of arrays and objects accepted in a request body: 422 above.",
+        description="Deepest nesting of arrays and objects accepted in a request body; deeper "
+        "answers 422.",
     )
     gzip_minimum_bytes: int = Field(
         default=1024,
@@ -292,9 +388,20 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    env: Environment = Environment.DEVELOPMENT
-    data_dir: Path = Field(default=Path("data"), description="Where SQLite and local state live.")
-    debug: bool = False
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`production` refuses to start on unsafe settings (see Production checks in "
+        "docs/configuration.md) and serves no API docs unless asked to.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Directory for the default SQLite file and the generated development key; "
+        "created on demand.",
+    )
+    debug: bool = Field(
+        default=False,
+        description="FastAPI debug mode (tracebacks in answers); ignored in production.",
+    )
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     auth: AuthSettings = AuthSettings()
@@ -361,6 +468,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"production needs PRESSROOM_AUTH__JWT_SECRET of at least {MIN_SECRET_LENGTH} "
                 "characters"
+            )
+        if any(
+            len(old.get_secret_value()) < MIN_SECRET_LENGTH
+            for old in self.auth.jwt_previous_secrets
+        ):
+            raise ValueError(
+                f"production needs every PRESSROOM_AUTH__JWT_PREVIOUS_SECRETS key to have at "
+                f"least {MIN_SECRET_LENGTH} characters"
             )
         if (
             self.is_sqlite
