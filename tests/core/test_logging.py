@@ -153,7 +153,7 @@ async def test_a_failure_outside_the_error_handlers_is_answered_and_logged_once(
     async def broken(scope: object, receive: object, send: object) -> None:
         raise ValueError("in a middleware")
 
-    guard = HttpGuard(broken, settings)  # type: ignore[arg-type]
+    guard = HttpGuard(broken, settings)
     transport = httpx.ASGITransport(app=guard, raise_app_exceptions=True)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.get("/anything", headers={"X-Request-ID": "trace-9"})
@@ -193,9 +193,9 @@ async def test_secrets_never_reach_a_line(
     output = logs.text
     for secret in ("hunter2", "eyJ", "prk_", alice.token, PASSWORD, "wrong password"):
         assert secret not in output
-    careless = next(line for line in logs.records() if line["event"] == "careless")
-    assert careless["password"] == "[redacted]"
-    assert careless["form"] == {"new_password": "[redacted]", "name": "kept"}
+    logged = next(line for line in logs.records() if line["event"] == "careless")
+    assert logged["password"] == "[redacted]"
+    assert logged["form"] == {"new_password": "[redacted]", "name": "kept"}
 
 
 async def test_answers_say_how_long_the_app_took(client: httpx.AsyncClient) -> None:
