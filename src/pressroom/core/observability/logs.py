@@ -25,6 +25,8 @@ ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "sqlalchemy", "alembic")
 # uvicorn's access log: replaced by `core.observability.access`. With no handler anywhere,
 # uvicorn does not even format its line.
 SILENCED_LOGGERS = ("uvicorn.access",)
+# Chatty at `info` about nothing an operator acts on (Alembic lists its plugins on each load).
+WARNING_ONLY = ("alembic.runtime.plugins",)
 TraceIds = Callable[[], tuple[str, str] | None]
 
 _trace_ids: list[TraceIds] = []
@@ -148,6 +150,8 @@ def configure_logging(settings: Settings, stream: BinaryIO | None = None) -> Non
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = name in ROUTED_LOGGERS
+    for name in WARNING_ONLY:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     if settings.database.echo:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
 
