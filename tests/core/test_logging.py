@@ -257,3 +257,21 @@ def test_uvicorn_logs_through_the_pipeline_without_its_access_log(tmp_path: Path
     config = options["log_config"]
     assert config["root"] == {"handlers": ["pressroom"], "level": "WARNING"}
     assert config["handlers"]["pressroom"]["()"].endswith("configured_handler")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_echoed_sql_goes_through_the_pipeline(tmp_path: Path, database_url: str) -> None:
+    settings = base_settings(
+        tmp_path, database_url, logging={"format": "json"}, database={"echo": True}
+    )
+    with captured_logs(settings) as logs:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                await client.get("/api/tags", headers={"X-Request-ID": "trace-sql"})
+
+    statements = [line for line in logs.records() if line["logger"] == "sqlalchemy.engine.Engine"]
+    assert any("SELECT" in line["event"] for line in statements)
+    selects = [line for line in statements if "SELECT" in line["event"]]
+    assert all(line["request_id"] == "trace-sql" for line in selects)

@@ -62,7 +62,9 @@ def server_timing(started: float) -> tuple[bytes, bytes]:
 
 class AccessLog:
     def __init__(self) -> None:
-        self.logger: Any = structlog.get_logger("pressroom.access")
+        # Bound at the first line, once logging is configured: a bound logger skips the lazy
+        # proxy's lookup on every call.
+        self.logger: Any = None
 
     def record(self, scope: Scope, status: int, started: float) -> None:
         duration_ms = round((perf_counter() - started) * 1000, 2)
@@ -78,4 +80,6 @@ class AccessLog:
         }
         if route is None:
             fields["path"] = scope["path"][:MAX_PATH]
+        if self.logger is None:
+            self.logger = structlog.get_logger("pressroom.access").bind()
         self.logger.info("request", **fields)

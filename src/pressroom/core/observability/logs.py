@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import orjson
@@ -30,6 +31,20 @@ WARNING_ONLY = ("alembic.runtime.plugins",)
 TraceIds = Callable[[], tuple[str, str] | None]
 
 _trace_ids: list[TraceIds] = []
+
+
+def add_timestamp(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """When, in UTC: a datetime, which orjson writes as RFC 3339 itself (`...T23:26:23.131714Z`),
+    several times faster than formatting it in Python first."""
+    event_dict["timestamp"] = datetime.now(UTC)
+    return event_dict
+
+
+def format_exception(logger: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
+    """`exc_info` as a plain traceback string (no local variables: they may hold a password)."""
+    if "exc_info" not in event_dict:  # most lines: skip structlog's own check, which costs more
+        return event_dict
+    return structlog.processors.format_exc_info(logger, method, event_dict)
 
 
 def add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
@@ -62,18 +77,19 @@ EXTRA_FIELDS = ("method", "route", "path")
 
 
 def _shared_processors() -> list[Processor]:
+    # No `merge_contextvars`: it copies the whole context on every line. The request id comes
+    # from its own context variable; other fields are bound on a logger (`logger.bind(...)`).
     return [
-        structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_timestamp,
         add_request_id,
         add_trace_ids,
     ]
 
 
 def _to_json(event_dict: MutableMapping[str, Any], **_kwargs: Any) -> bytes:
-    return orjson.dumps(event_dict, default=repr)
+    return orjson.dumps(event_dict, default=repr, option=orjson.OPT_UTC_Z)
 
 
 def _renderers(log_format: LogFormat) -> tuple[Processor, Processor]:
@@ -120,7 +136,7 @@ def configure_logging(settings: Settings, stream: BinaryIO | None = None) -> Non
     writer = structlog.BytesLogger(output)
     # Before rendering: exc_info becomes a plain traceback string (no local variables, which
     # could hold a password), then secrets are masked in it and everywhere else.
-    finishing: list[Processor] = [structlog.processors.format_exc_info, redact]
+    finishing: list[Processor] = [format_exception, redact]
     as_bytes, as_text = _renderers(log_format)
     structlog.configure(
         processors=[*_shared_processors(), *finishing, as_bytes],
@@ -152,8 +168,11 @@ def configure_logging(settings: Settings, stream: BinaryIO | None = None) -> Non
         named.propagate = name in ROUTED_LOGGERS
     for name in WARNING_ONLY:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
-    if settings.database.echo:
-        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    # With `echo`, SQLAlchemy gives its engine logger a handler of its own, printing plain
+    # text, unless the logger has one already: this one does nothing, records still propagate.
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not engine_logger.handlers:
+        engine_logger.addHandler(logging.NullHandler())
 
 
 def get_logger(name: str) -> Any:
