@@ -33,6 +33,11 @@ from pressroom.core.observability.logs import use_trace_ids
 from pressroom.core.settings import Settings
 
 
+# One batch's export, retries included. A collector that is down then delays the process's
+# exit by this much at most, not by the exporter's default 10 seconds.
+EXPORT_SECONDS = 2
+
+
 def current_trace_ids() -> tuple[str, str] | None:
     """The trace and span ids of the current span, as tracing backends print them."""
     context = trace.get_current_span().get_span_context()
@@ -53,7 +58,8 @@ class Tracing:
             sampler=ParentBased(TraceIdRatioBased(options.sample_ratio)),
             shutdown_on_exit=False,
         )
-        self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(options.endpoint)))
+        exporter = OTLPSpanExporter(options.endpoint, timeout=EXPORT_SECONDS)
+        self.provider.add_span_processor(BatchSpanProcessor(exporter))
         self._instrumentors: list[Any] = []
 
     def fastapi_telemetry(self) -> TelemetryConfig:
