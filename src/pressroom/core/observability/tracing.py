@@ -32,7 +32,6 @@ from pressroom import __version__
 from pressroom.core.observability.logs import use_trace_ids
 from pressroom.core.settings import Settings
 
-
 # One batch's export, retries included. A collector that is down then delays the process's
 # exit by this much at most, not by the exporter's default 10 seconds.
 EXPORT_SECONDS = 2
