@@ -275,3 +275,22 @@ async def test_echoed_sql_goes_through_the_pipeline(tmp_path: Path, database_url
     assert any("SELECT" in line["event"] for line in statements)
     selects = [line for line in statements if "SELECT" in line["event"]]
     assert all(line["request_id"] == "trace-sql" for line in selects)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_without_the_pipeline_access_lines_are_standard_records(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An app embedding Pressroom (or a test) keeps its own logging setup: nothing is printed
+    # behind its back, and its handlers see the lines.
+    caplog.set_level(logging.INFO, logger="pressroom.access")
+    app = create_app(base_settings(tmp_path, database_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await client.get("/api/tags")
+
+    (record,) = [record for record in caplog.records if record.name == "pressroom.access"]
+    assert record.getMessage() == "request"
+    assert record.__dict__["route"] == "/api/tags"
+    assert record.__dict__["status"] == 200

@@ -8,6 +8,7 @@ the matched route in `scope["route"]`, so the line names the route template
 
 from __future__ import annotations
 
+import logging
 from time import perf_counter
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -16,6 +17,7 @@ import structlog
 from fastapi.routing import iter_route_contexts
 from starlette.types import Scope
 
+LOGGER = "pressroom.access"
 USER_ID = "user_id"
 # An unmatched path is the client's text: logged only this far.
 MAX_PATH = 200
@@ -81,5 +83,21 @@ class AccessLog:
         if route is None:
             fields["path"] = scope["path"][:MAX_PATH]
         if self.logger is None:
-            self.logger = structlog.get_logger("pressroom.access").bind()
+            self.logger = (
+                structlog.get_logger(LOGGER).bind()
+                if structlog.is_configured()
+                else _StandardRecords()
+            )
         self.logger.info("request", **fields)
+
+
+class _StandardRecords:
+    """Until the pipeline is configured (tests, an app embedding Pressroom), access lines are
+    standard-library records, which that logging setup shows or drops: structlog's default
+    would print them."""
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger(LOGGER)
+
+    def info(self, event: str, **fields: Any) -> None:
+        self.logger.info(event, extra=fields)
