@@ -35,12 +35,19 @@ class LogLines:
 def captured_logs(settings: Settings) -> Iterator[LogLines]:
     """The process's log pipeline, configured from `settings`, writing into memory; the
     previous logging setup is restored afterwards."""
+    output = io.BytesIO()
+    with restored_logging():
+        configure_logging(settings, output)
+        yield LogLines(output)
+
+
+@contextmanager
+def restored_logging() -> Iterator[None]:
+    """Whatever the block does to the root logger and structlog is undone after it."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    output = io.BytesIO()
-    configure_logging(settings, output)
     try:
-        yield LogLines(output)
+        yield
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)

@@ -4,11 +4,13 @@ every line, one stack for an unexpected error, and no secrets."""
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import structlog
 from fastapi import FastAPI
@@ -19,7 +21,7 @@ from pressroom.core.observability.logs import uvicorn_options
 from pressroom.core.settings import LogFormat, Settings
 from pressroom.main import create_app
 from tests.conftest import base_settings
-from tests.core.log_capture import LogLines, captured_logs
+from tests.core.log_capture import LogLines, captured_logs, restored_logging
 from tests.factories import PASSWORD, register
 
 SERVER_TIMING = re.compile(r"app;dur=\d+\.\d\d")
@@ -294,3 +296,24 @@ async def test_without_the_pipeline_access_lines_are_standard_records(
     assert record.getMessage() == "request"
     assert record.__dict__["route"] == "/api/tags"
     assert record.__dict__["status"] == 200
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_uvicorn_log_config_sets_up_the_pipeline_in_each_process(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # uvicorn applies log_config in its supervisor and in every worker, each of which reads
+    # its settings from the environment.
+    monkeypatch.setenv("PRESSROOM_LOGGING__FORMAT", "json")
+    monkeypatch.setenv("PRESSROOM_LOGGING__LEVEL", "warning")
+    options = uvicorn_options(Settings())
+    with restored_logging():
+        logging.config.dictConfig(options["log_config"])
+        logging.getLogger("uvicorn.error").info("below the level")
+        logging.getLogger("uvicorn.error").warning("Shutting down")
+        output = capsysbinary.readouterr().out
+
+    (line,) = [orjson.loads(raw) for raw in output.splitlines()]
+    assert line["event"] == "Shutting down"
+    assert line["logger"] == "uvicorn.error"
+    assert line["level"] == "warning"
