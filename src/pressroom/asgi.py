@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 
+from pressroom.core.observability.logs import configure_logging
 from pressroom.core.settings import Settings
 from pressroom.main import create_app
 
 
 def create_app_from_env() -> FastAPI:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return create_app(Settings())
+    settings = Settings()
+    # `pressroom serve` has configured logging already (uvicorn's log_config); any other
+    # server has not. Configuring again replaces the pipeline, it does not add a second one.
+    configure_logging(settings)
+    return create_app(settings)

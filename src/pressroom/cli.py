@@ -57,6 +57,7 @@ def serve(
     """Run the HTTP server."""
     import uvicorn
 
+    from pressroom.core.observability.logs import uvicorn_options
     from pressroom.core.server_protocols import protocol_class
 
     settings = _settings(host=host, port=port, workers=workers)
@@ -76,7 +77,7 @@ def serve(
         http=protocol_class(server.http),
         h11_max_incomplete_event_size=server.max_header_bytes,
         ws="none",  # the API has no WebSocket routes: no upgrade handling at all
-        log_level="info",
+        **uvicorn_options(settings),  # logs through Pressroom's pipeline, no uvicorn access log
     )
 
 

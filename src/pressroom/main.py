@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from pressroom import __version__
 from pressroom.admin.router import router as admin_router
@@ -39,8 +40,18 @@ DESCRIPTION = (
 )
 
 
+# FastAPI's native OpenTelemetry (request spans, metrics, logs) stays off unless tracing is
+# switched on: when on, it checks the global providers on every request.
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    tracing = None
+    if settings.tracing.enabled:  # imported only when on: OpenTelemetry's SDK costs nothing off
+        from pressroom.core.observability.tracing import Tracing
+
+        tracing = Tracing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
+        if tracing is not None:
+            tracing.start(app.state.database.engine)
         app.state.background = BackgroundWrites()
         await app.state.ratelimiter.open()
         if settings.server.freeze_gc:
@@ -67,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.background.drain()
             await app.state.ratelimiter.close()
             await app.state.database.dispose()
+            if tracing is not None:
+                tracing.stop()
 
     app = FastAPI(
         title=TITLE,
@@ -78,12 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=docs.openapi_url(settings.docs_mode),
         # Operation ids are the route functions' names: `get_articles_feed`, `follow_user`.
         generate_unique_id_function=lambda route: route.name,
-        # FastAPI's native OpenTelemetry stays off until Pressroom configures tracing and
-        # metrics itself; when on, it checks the global providers on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        telemetry=tracing.fastapi_telemetry() if tracing is not None else TELEMETRY_OFF,
         debug=settings.debug and not settings.is_production,
     )
     app.state.settings = settings
+    app.state.tracing = tracing
     app.state.tokens = Tokens(settings)
     app.state.passwords = Passwords(settings.auth)
     # Redis, when configured, is connected in the lifespan (`open`), never here.

@@ -27,6 +27,7 @@ from pressroom.core.background import BackgroundWrites
 from pressroom.core.db import Database, SessionDep
 from pressroom.core.errors import InsufficientScope, InvalidToken, Unauthorized
 from pressroom.core.models import utcnow
+from pressroom.core.observability.access import remember_user
 from pressroom.core.reads import Record
 from pressroom.core.settings import Settings
 from pressroom.users.views import AccountView
@@ -90,12 +91,15 @@ class CallerScheme(SecurityBase):
     async def resolve(self, request: Request) -> Caller | None:
         headers = request.headers
         header = headers.get("authorization")
+        key = headers.get("x-api-key") if header is None else None
         if header is not None:
-            return await self._from_token(request, header)
-        key = headers.get("x-api-key")
-        if key is not None:
-            return await self._from_api_key(request, key)
-        return None
+            caller = await self._from_token(request, header)
+        elif key is not None:
+            caller = await self._from_api_key(request, key)
+        else:
+            return None
+        remember_user(request.scope, caller.id)
+        return caller
 
     async def _from_token(self, request: Request, header: str) -> Caller:
         scheme, _, token = header.strip().partition(" ")

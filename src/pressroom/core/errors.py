@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from pressroom.core.observability.failures import log_unexpected
 from pressroom.core.request_ids import current_request_id
 from pressroom.core.responses import json_response
 
@@ -284,14 +285,11 @@ def _is_connection_failure(exc: DBAPIError) -> bool:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    request_id = current_request_id()
-    logger.exception(
-        "unhandled error on %s %s (request id %s)",
-        request.method,
-        request.url.path,
-        request_id,
-        exc_info=exc,
-    )
+    log_unexpected(request.scope, exc)
+    return internal_error(current_request_id())
+
+
+def internal_error(request_id: str | None) -> Response:
     # Nothing about the failure itself: the id finds it in the logs.
     return error_response(500, {"server": [f"internal error (request id {request_id})"]})
 

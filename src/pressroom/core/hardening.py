@@ -13,13 +13,17 @@ costs every request a few microseconds, which a chain of six made a tenth of an 
 
 from __future__ import annotations
 
+from time import perf_counter
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pressroom.core.docs import docs_pages
-from pressroom.core.errors import error_response
+from pressroom.core.errors import error_response, internal_error
+from pressroom.core.observability.access import AccessLog, server_timing
+from pressroom.core.observability.failures import log_unexpected
 from pressroom.core.request_body import RequestBodyMiddleware
 from pressroom.core.request_ids import HEADER as REQUEST_ID
 from pressroom.core.request_ids import request_id_from, request_id_var
@@ -69,11 +73,15 @@ class HttpGuard:
         ]  # fmt: skip
         refusal = error_response(400, {"host": ["is not allowed"]})
         self.host_refusal: list[ASGIApp] = [refusal, layers.around(refusal, gzip=False, cors=True)]
+        self.access = AccessLog() if settings.logging.access_log else None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    # One function on purpose: each call on this path costs every request.
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0912
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = perf_counter()
+        status = 0
         incoming = host = None
         personal = origin = gzip = has_body = False
         for name, value in scope["headers"]:
@@ -105,9 +113,11 @@ class HttpGuard:
         ]
 
         async def send_guarded(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = with_security_headers(
-                    message.get("headers", ()), extra, personal=personal
+                    message.get("headers", ()), [*extra, server_timing(started)], personal=personal
                 )
             await send(message)
 
@@ -117,7 +127,15 @@ class HttpGuard:
                 await self.host_refusal[origin](scope, receive, send_guarded)
                 return
             await self.chains[has_body][gzip][origin](scope, receive, send_guarded)
+        except Exception as exc:
+            # Logged here (or already by the 500 handler) and answered: not raised on to the
+            # server, which would log it a second time.
+            log_unexpected(scope, exc)
+            if not status:
+                await internal_error(request_id)(scope, receive, send_guarded)
         finally:
+            if self.access is not None:
+                self.access.record(scope, status, started)
             request_id_var.reset(token)
 
 

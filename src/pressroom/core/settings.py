@@ -71,7 +71,11 @@ class DatabaseSettings(BaseModel):
         description="Let production run several server workers on one SQLite file.",
     )
     echo: bool = Field(
-        default=False, description="Log every SQL statement (for debugging; noisy and slow)."
+        default=False,
+        description=(
+            "Log every SQL statement with its parameters through the log pipeline (development "
+            "only: parameters include password hashes; noisy and slow)."
+        ),
     )
 
 
@@ -379,6 +383,67 @@ class SecuritySettings(BaseModel):
         return value
 
 
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class LoggingSettings(BaseModel):
+    """Log output (structlog); see docs/observability.md."""
+
+    format: LogFormat = Field(
+        default=LogFormat.AUTO,
+        description="`json` (one JSON object a line), `console` (readable, for a terminal) or "
+        "`auto`: JSON in production, console in development.",
+    )
+    level: LogLevel = Field(
+        default=LogLevel.INFO,
+        description="Lowest level written: `debug`, `info`, `warning` or `error`. Applies to "
+        "Pressroom, uvicorn, SQLAlchemy and every other library logging through Python's "
+        "`logging`.",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="One `info` line per request (method, route, status, duration, request "
+        "id, user id, client address). Off: no per-request logging work at all.",
+    )
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry tracing, exported over OTLP (HTTP/protobuf); see docs/observability.md."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Trace requests, SQL statements and Redis commands. Off: nothing of "
+        "OpenTelemetry's SDK is loaded.",
+    )
+    endpoint: str = Field(
+        default="http://127.0.0.1:4318/v1/traces",
+        description="OTLP/HTTP traces URL of a collector (the OpenTelemetry Collector, Jaeger, "
+        "Tempo ...), including its `/v1/traces` path.",
+    )
+    service_name: str = Field(
+        default="pressroom",
+        min_length=1,
+        description="`service.name` of every span: how the tracing backend names this service.",
+    )
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded, 0 to 1; a request that arrives with a "
+        "`traceparent` follows its caller's decision.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PRESSROOM_",
@@ -409,6 +474,8 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     security: SecuritySettings = SecuritySettings()
+    logging: LoggingSettings = LoggingSettings()
+    tracing: TracingSettings = TracingSettings()
 
     @property
     def is_production(self) -> bool:
@@ -425,6 +492,12 @@ class Settings(BaseSettings):
         if self.security.allowed_hosts is not None:
             return self.security.allowed_hosts
         return [] if self.is_production else ["*"]
+
+    @property
+    def log_format(self) -> LogFormat:
+        if self.logging.format is not LogFormat.AUTO:
+            return self.logging.format
+        return LogFormat.JSON if self.is_production else LogFormat.CONSOLE
 
     @property
     def docs_mode(self) -> DocsMode:
