@@ -24,6 +24,7 @@ from pressroom.core.db import Database, create_engine
 from pressroom.core.errors import install_error_handlers
 from pressroom.core.hardening import install_http_hardening
 from pressroom.core.health import install_health
+from pressroom.core.metrics.app import install_metrics
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
 from pressroom.profiles.router import router as profiles_router
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
+        if metrics is not None:
+            metrics.open(app.state.database.engine)
         app.state.background = BackgroundWrites()
         await app.state.ratelimiter.open()
         if settings.server.freeze_gc:
@@ -67,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.background.drain()
             await app.state.ratelimiter.close()
             await app.state.database.dispose()
+            if metrics is not None:
+                metrics.close()
 
     app = FastAPI(
         title=TITLE,
@@ -106,10 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     docs.install_docs(app, TITLE, settings.docs_mode)
     install_health(app, settings)
+    # Prometheus metrics (/metrics behind a token, or a port of their own): core/metrics.
+    metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)
     # wraps the whole app, outside Starlette's error middleware: see core/hardening.py.
-    install_http_hardening(app, settings)
+    install_http_hardening(app, settings, metrics.requests if metrics is not None else None)
     return app

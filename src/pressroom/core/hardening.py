@@ -13,6 +13,8 @@ costs every request a few microseconds, which a chain of six made a tenth of an 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -31,24 +33,32 @@ from pressroom.core.security_headers import (
 from pressroom.core.settings import Settings
 from pressroom.core.trusted_hosts import TrustedHosts
 
+if TYPE_CHECKING:
+    from pressroom.core.metrics.requests import RequestMetrics
+
 # Level 6 (zlib's default): most of level 9's saving on JSON for a fraction of its CPU.
 GZIP_LEVEL = 6
 
 
-def install_http_hardening(app: FastAPI, settings: Settings) -> None:
+def install_http_hardening(
+    app: FastAPI, settings: Settings, metrics: RequestMetrics | None = None
+) -> None:
     build_app_stack = app.build_middleware_stack
 
     def build() -> ASGIApp:
-        return HttpGuard(build_app_stack(), settings)
+        return HttpGuard(build_app_stack(), settings, metrics)
 
     # Starlette builds the stack on the first request, after every add_middleware().
     app.build_middleware_stack = build  # type: ignore[method-assign]
 
 
 class HttpGuard:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, metrics: RequestMetrics | None = None
+    ) -> None:
         security = settings.security
         self.app = app
+        self.metrics = metrics
         self.headers = SecurityHeaders(
             hsts_max_age=security.hsts_max_age, docs_paths=docs_pages(settings.docs_mode)
         )
@@ -74,6 +84,9 @@ class HttpGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        metrics = self.metrics
+        started = metrics.start() if metrics is not None else 0.0
+        status = 500  # what the server answers if the app never starts a response
         incoming = host = None
         personal = origin = gzip = has_body = False
         for name, value in scope["headers"]:
@@ -105,7 +118,9 @@ class HttpGuard:
         ]
 
         async def send_guarded(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = with_security_headers(
                     message.get("headers", ()), extra, personal=personal
                 )
@@ -119,6 +134,8 @@ class HttpGuard:
             await self.chains[has_body][gzip][origin](scope, receive, send_guarded)
         finally:
             request_id_var.reset(token)
+            if metrics is not None:
+                metrics.end(scope, status, started)
 
 
 class _Layers:
