@@ -28,7 +28,7 @@ class AppMetrics:
         self.settings = settings
         self.directory = multiprocess_directory()
         # `_created` samples: nothing here reads them, and they double a scrape's size.
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         self.families = Families(self.registry)
         self.requests = RequestMetrics(self.families, lambda: app.routes)
