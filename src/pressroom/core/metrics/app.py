@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import threading
 from wsgiref.simple_server import WSGIServer
 
 from fastapi import FastAPI
@@ -18,9 +21,12 @@ from pressroom.core.metrics.exposition import (
     serve_port,
 )
 from pressroom.core.metrics.families import Families
-from pressroom.core.metrics.pool import watch_pool
+from pressroom.core.metrics.pool import PoolGauges
 from pressroom.core.metrics.requests import RequestMetrics
 from pressroom.core.settings import Settings
+
+FLUSH_SECONDS = 1.0
+"""Multiprocess mode: how far, at most, a worker's files lag behind its requests."""
 
 
 class AppMetrics:
@@ -32,24 +38,50 @@ class AppMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.families = Families(self.registry)
         self.requests = RequestMetrics(self.families, lambda: app.routes)
-        self.scrape = scrape_registry(self.directory, self.registry)
+        self.pool: PoolGauges | None = None
+        self.scrape = scrape_registry(self.directory, self.registry, self.flush)
         self.port_server: WSGIServer | None = None
+        self.flusher: asyncio.Task[None] | None = None
+        # A scrape on the metrics port flushes from the server's thread.
+        self.flush_lock = threading.Lock()
+
+    def flush(self) -> None:
+        """Brings the metrics up to date with this process's requests and pool."""
+        with self.flush_lock:
+            self.requests.flush()
+            if self.pool is not None:
+                self.pool.sample()
 
     def open(self, engine: AsyncEngine) -> None:
-        watch_pool(self.families, engine, max_overflow=self.settings.database.max_overflow)
+        """Called from the lifespan, once the database is open."""
+        max_overflow = self.settings.database.max_overflow
+        self.pool = PoolGauges(self.families, engine, max_overflow=max_overflow)
         port = self.settings.metrics.port
-        # Under `pressroom serve` (multiprocess mode) the serving process owns the port; a
-        # single process on its own (no multiprocess directory) serves it itself.
-        if port is not None and self.directory is None:
+        if self.directory is not None:
+            # Another process may answer the scrape: keep this worker's files current.
+            self.flusher = asyncio.get_running_loop().create_task(self._flush_often())
+        elif port is not None:
+            # A single process on its own serves the port itself; under `pressroom serve`
+            # (multiprocess mode) the serving process does, for every worker.
             host = self.settings.metrics.host or self.settings.server.host
             self.port_server = serve_port(self.scrape, port, host)
 
     def close(self) -> None:
+        if self.flusher is not None:
+            self.flusher.cancel()
+            self.flusher = None
         if self.port_server is not None:
             close_port(self.port_server)
             self.port_server = None
+        self.flush()  # the last requests, before the process goes
         if self.directory is not None:
             forget_worker(os.getpid(), self.directory)
+
+    async def _flush_often(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(FLUSH_SECONDS)
+                self.flush()
 
 
 def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:

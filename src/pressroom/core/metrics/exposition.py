@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
@@ -61,24 +61,45 @@ def forget_worker(pid: int, directory: Path) -> None:
 
 class LiveWorkers(Collector):
     """Every worker's metrics, read from the multiprocess directory, dead workers' gauges
-    left out."""
+    left out; `flush` first brings this process's own files up to date."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, flush: Callable[[], None] | None) -> None:
         self.directory = directory
+        self.flush = flush
         self.collector = MultiProcessCollector(None, str(directory))  # type: ignore[no-untyped-call]
 
     def collect(self) -> Iterable[Metric]:
+        if self.flush is not None:
+            self.flush()
         forget_dead_workers(self.directory)
         metrics: Iterable[Metric] = self.collector.collect()  # type: ignore[no-untyped-call]
         return metrics
 
 
-def scrape_registry(directory: Path | None, registry: CollectorRegistry) -> CollectorRegistry:
-    """What a scrape collects: `registry` itself, or every worker's files in multiprocess mode."""
-    if directory is None:
-        return registry
+class Flushed(Collector):
+    """`registry`'s metrics, once `flush` has brought them up to date."""
+
+    def __init__(self, registry: CollectorRegistry, flush: Callable[[], None]) -> None:
+        self.registry = registry
+        self.flush = flush
+
+    def collect(self) -> Iterable[Metric]:
+        self.flush()
+        return self.registry.collect()
+
+
+def scrape_registry(
+    directory: Path | None, registry: CollectorRegistry, flush: Callable[[], None] | None
+) -> CollectorRegistry:
+    """What a scrape collects: this process's `registry`, or in multiprocess mode every
+    worker's files. `flush` (if any) runs first, on every scrape."""
     scrape = CollectorRegistry(auto_describe=False)
-    scrape.register(LiveWorkers(directory))
+    if directory is not None:
+        scrape.register(LiveWorkers(directory, flush))
+    elif flush is not None:
+        scrape.register(Flushed(registry, flush))
+    else:
+        return registry
     return scrape
 
 

@@ -41,7 +41,7 @@ def prepare_worker_metrics(settings: Settings) -> Path | None:
 
         # Served by this process for as long as it runs (a daemon thread): workers come and
         # go, the port stays, and it adds up every worker's files.
-        registry = scrape_registry(directory, CollectorRegistry(auto_describe=False))
+        registry = scrape_registry(directory, CollectorRegistry(auto_describe=False), None)
         serve_port(registry, metrics.port, metrics.host or settings.server.host)
     return directory
 
