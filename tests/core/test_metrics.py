@@ -220,3 +220,22 @@ async def test_metrics_port_serves_them_apart_from_the_api(
 def test_a_short_metrics_token_is_refused_at_boot(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="at least 16 characters"):
         base_settings(tmp_path, metrics={"token": "short"})
+
+
+async def test_an_unexpected_error_counts_as_5xx_of_its_route(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(metrics_settings(database_url, tmp_path))
+
+    @app.get("/api/broken/{part}")
+    async def broken(part: str) -> None:
+        raise RuntimeError(part)
+
+    async with AsyncExitStack() as stack:
+        client = await serve(app, stack)
+        assert (await client.get("/api/broken/gear")).status_code == 500
+        text = await scrape(client)
+
+    labels = {"route": "/api/broken/{part}", "method": "GET"}
+    assert sample_total(text, REQUESTS, status_class="5xx", **labels) == 1
+    assert sample_total(text, f"{DURATION}_count", **labels) == 1
