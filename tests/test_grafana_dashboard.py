@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ def label_names(expression: str) -> set[str]:
 
 
 @pytest.fixture
-async def scrape(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[str]:
+async def scrape(sqlite_template: Path, tmp_path: Path) -> str:
     """A real scrape of an app that has served requests and used its pool."""
     url = f"sqlite+aiosqlite:///{sqlite_template}"
     app = create_app(base_settings(tmp_path, url, metrics={"token": TOKEN}))
@@ -72,7 +72,7 @@ async def scrape(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[str]:
             await client.get("/api/tags")
             response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
-    yield response.text
+    return response.text
 
 
 def test_dashboard_expressions_use_only_exported_metrics_and_labels(scrape: str) -> None:
