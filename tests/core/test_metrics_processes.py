@@ -9,8 +9,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
-from pressroom.core.metrics.exposition import forget_dead_workers
+from pressroom.core.metrics.exposition import forget_dead_workers, scrape_registry
 from pressroom.core.metrics.processes import MULTIPROC_ENV, prepare_worker_metrics
 from tests.conftest import base_settings
 
@@ -76,3 +77,15 @@ def test_dead_workers_gauges_are_dropped_and_their_counts_kept(tmp_path: Path) -
             f"gauge_liveall_{os.getpid()}.db",
         ]
     )
+
+
+def test_a_scrape_of_the_workers_files_first_brings_this_process_up_to_date(
+    tmp_path: Path,
+) -> None:
+    flushes: list[str] = []
+    registry = scrape_registry(tmp_path, CollectorRegistry(), lambda: flushes.append("flushed"))
+    (tmp_path / f"gauge_livesum_{dead_pid()}.db").write_bytes(b"")
+
+    assert generate_latest(registry) == b""
+    assert flushes == ["flushed"]
+    assert list(tmp_path.iterdir()) == []  # the dead worker's gauges went before reading
