@@ -3,8 +3,8 @@
 A request only adds to plain numbers kept here; `flush` moves what was added since the last
 flush into the Prometheus metrics, before every scrape this process answers and, in
 multiprocess mode, every second (see app.py). Writing each request straight into
-prometheus-client costs 5 locked writes (3 to 15 µs a request, the higher figure for the
-memory-mapped files of multiprocess mode); adding to these numbers costs well under one.
+prometheus-client costs 5 locked writes (7 to 16 µs a request, the higher figure for the
+memory-mapped files of multiprocess mode); adding to these numbers costs about one.
 
 Route labels are route templates (`/api/articles/{slug}`), and a path that matched no route is
 `unmatched`, so clients cannot create series at will; methods outside the standard set are
