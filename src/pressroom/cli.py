@@ -57,10 +57,12 @@ def serve(
     """Run the HTTP server."""
     import uvicorn
 
+    from pressroom.core.metrics.processes import prepare_worker_metrics
     from pressroom.core.observability.logs import uvicorn_options
     from pressroom.core.server_protocols import protocol_class
 
     settings = _settings(host=host, port=port, workers=workers)
+    prepare_worker_metrics(settings)  # before any worker imports prometheus_client
     server = settings.server
     uvicorn.run(
         "pressroom.asgi:create_app_from_env",

@@ -25,6 +25,7 @@ from pressroom.core.db import Database, create_engine
 from pressroom.core.errors import install_error_handlers
 from pressroom.core.hardening import install_http_hardening
 from pressroom.core.health import install_health
+from pressroom.core.metrics.app import install_metrics
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
 from pressroom.profiles.router import router as profiles_router
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = Database(create_engine(settings))
         if tracing is not None:
             tracing.start(app.state.database.engine)
+        if metrics is not None:
+            metrics.open(app.state.database.engine)
         app.state.background = BackgroundWrites()
         await app.state.ratelimiter.open()
         if settings.server.freeze_gc:
@@ -82,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.database.dispose()
             if tracing is not None:
                 tracing.stop()
+            if metrics is not None:
+                metrics.close()
 
     app = FastAPI(
         title=TITLE,
@@ -120,10 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     docs.install_docs(app, TITLE, settings.docs_mode)
     install_health(app, settings)
+    # Prometheus metrics (/metrics behind a token, or a port of their own): core/metrics.
+    metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)
     # wraps the whole app, outside Starlette's error middleware: see core/hardening.py.
-    install_http_hardening(app, settings)
+    install_http_hardening(app, settings, metrics.requests if metrics is not None else None)
     return app

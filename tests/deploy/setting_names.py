@@ -13,7 +13,6 @@ PREFIX = "PRESSROOM_"
 # checks it against the Settings model like every other name.
 PENDING: frozenset[str] = frozenset(
     {
-        "PRESSROOM_METRICS__PORT",  # Prometheus metrics on a separate port (metrics branch)
         "PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS",  # in-flight grace after SIGTERM (drain branch)
     }
 )

@@ -14,6 +14,7 @@ costs every request a few microseconds, which a chain of six made a tenth of an 
 from __future__ import annotations
 
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -35,24 +36,32 @@ from pressroom.core.security_headers import (
 from pressroom.core.settings import Settings
 from pressroom.core.trusted_hosts import TrustedHosts
 
+if TYPE_CHECKING:
+    from pressroom.core.metrics.requests import RequestMetrics
+
 # Level 6 (zlib's default): most of level 9's saving on JSON for a fraction of its CPU.
 GZIP_LEVEL = 6
 
 
-def install_http_hardening(app: FastAPI, settings: Settings) -> None:
+def install_http_hardening(
+    app: FastAPI, settings: Settings, metrics: RequestMetrics | None = None
+) -> None:
     build_app_stack = app.build_middleware_stack
 
     def build() -> ASGIApp:
-        return HttpGuard(build_app_stack(), settings)
+        return HttpGuard(build_app_stack(), settings, metrics)
 
     # Starlette builds the stack on the first request, after every add_middleware().
     app.build_middleware_stack = build  # type: ignore[method-assign]
 
 
 class HttpGuard:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, metrics: RequestMetrics | None = None
+    ) -> None:
         security = settings.security
         self.app = app
+        self.metrics = metrics
         self.headers = SecurityHeaders(
             hsts_max_age=security.hsts_max_age, docs_paths=docs_pages(settings.docs_mode)
         )
@@ -80,8 +89,9 @@ class HttpGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = perf_counter()
-        status = 0
+        metrics = self.metrics
+        started = metrics.start() if metrics is not None else perf_counter()
+        status = 0  # until a response starts: metrics count 0 (nothing answered) as 5xx
         incoming = host = None
         personal = origin = gzip = has_body = False
         for name, value in scope["headers"]:
@@ -137,6 +147,8 @@ class HttpGuard:
             if self.access is not None:
                 self.access.record(scope, status, started)
             request_id_var.reset(token)
+            if metrics is not None:
+                metrics.end(scope, status, started)
 
 
 class _Layers:

@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 JWT_SECRET_FILE = "jwt-secret"  # noqa: S105 (a file name, not a secret)
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class Environment(StrEnum):
@@ -443,6 +444,48 @@ class TracingSettings(BaseModel):
         "`traceparent` follows its caller's decision.",
     )
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics; see docs/metrics.md. With neither a token nor a port, /metrics is
+    not reachable at all."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Collect Prometheus metrics. They are collected, and cost each request "
+        "about a microsecond, only when `token` or `port` says where to read them.",
+    )
+    token: SecretStr | None = Field(
+        default=None,
+        description="Serve `/metrics` on the API port, only to requests carrying "
+        "`Authorization: Bearer <token>` (at least 16 characters). Unset: no `/metrics` on "
+        "the API port.",
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve `/metrics` on this port of its own, without a token, from the "
+        "`pressroom serve` process (every worker's metrics together). Keep it off the public "
+        "network.",
+    )
+    host: str | None = Field(
+        default=None,
+        description="Interface the metrics port binds. Default: the server's `host`.",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(
+                f"the metrics token needs at least {MIN_METRICS_TOKEN_LENGTH} characters"
+            )
+        return value
+
+    @property
+    def collected(self) -> bool:
+        """Whether anything can read the metrics, so whether they are worth collecting."""
+        return self.enabled and (self.token is not None or self.port is not None)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -476,6 +519,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     tracing: TracingSettings = TracingSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @property
     def is_production(self) -> bool:
