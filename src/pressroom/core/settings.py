@@ -50,6 +50,21 @@ class DatabaseSettings(BaseModel):
     busy_timeout: float = Field(
         default=5.0, gt=0, le=60, description="SQLite: seconds a writer waits for the write lock."
     )
+    probe_interval: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Postgres: seconds between the SELECT 1 each worker sends on a connection of "
+        "its own to notice a database that stopped answering; 0 switches the probe off.",
+    )
+    probe_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Postgres: seconds the probe waits for an answer. Without one the database "
+        "counts as down: requests waiting on it end with 503 and new ones fail at once, until "
+        "the probe gets an answer again.",
+    )
     allow_sqlite_multiworker: bool = Field(
         default=False, description="Allow several server workers on one SQLite file in production."
     )
@@ -165,6 +180,22 @@ class ServerSettings(BaseModel):
         ge=1024,
         le=1024 * 1024,
         description="Largest request head (request line and headers), in bytes: 431 above it.",
+    )
+    drain_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=300,
+        description="After SIGTERM or SIGINT: seconds /readyz answers 503 while the server still "
+        "accepts and serves, so load balancers stop sending traffic before it stops accepting. "
+        "Default: 0 in development, 5 in production; 0 under Kubernetes with a preStop pause.",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=20,
+        ge=1,
+        le=3600,
+        description="Once the server stops accepting: seconds requests in flight have to finish "
+        "before they are cancelled. Keep drain + grace (+ preStop) below Kubernetes' "
+        "terminationGracePeriodSeconds.",
     )
 
 
@@ -312,6 +343,12 @@ class Settings(BaseSettings):
         if self.database.url is not None and self.database.url.get_secret_value():
             return self.database.url.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / 'pressroom.db'}"
+
+    @property
+    def drain_seconds(self) -> float:
+        if self.server.drain_seconds is not None:
+            return self.server.drain_seconds
+        return 5.0 if self.is_production else 0.0
 
     @property
     def allowed_hosts(self) -> list[str]:

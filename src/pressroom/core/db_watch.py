@@ -1,0 +1,137 @@
+"""Noticing, within seconds, a Postgres that stopped answering, and recovering without a restart.
+
+A statement may legitimately run up to `statement_timeout` (15 s by default), and nothing on
+the wire tells a slow statement from a frozen server (SIGSTOP, a stalled disk, a network
+path that drops packets): both are silent. A short client-side timeout on every statement
+would cut the slow ones off too. Instead each worker sends `SELECT 1` every `probe_interval`
+seconds on a connection of its own; no answer within `probe_timeout` means the database is
+down:
+
+- every pooled connection is closed at once: requests waiting on one end with 503;
+- new connections are refused without trying (503 at once) until the probe gets an answer;
+- connections opened before the outage are replaced when next checked out (a restarted
+  server has forgotten them), so the pool heals without `pool_pre_ping`'s extra round trip
+  on every checkout.
+
+A frozen database is noticed within `probe_interval + probe_timeout` (3 s by default), a
+stopped one (refused or reset connections) within `probe_interval`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+logger = logging.getLogger("pressroom.db")
+
+_OPENED = "pressroom_opened"
+_SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
+class DatabaseDown(ConnectionError):
+    """The probe gets no answer from the database: no connection is tried (503)."""
+
+
+class DatabaseWatch:
+    """The probe of one worker process and the pool hooks that act on what it finds."""
+
+    def __init__(self, engine: AsyncEngine, *, interval: float, timeout: float) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.timeout = timeout
+        self.down = False
+        self.stale_before = float("-inf")
+        self._open: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._task: asyncio.Task[None] | None = None
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "do_connect", self._connecting)
+        event.listen(sync_engine, "connect", self._connected)
+        event.listen(sync_engine, "checkout", self._checkout)
+
+    def _connecting(
+        self, _dialect: Any, record: ConnectionPoolEntry, _args: Any, _params: Any
+    ) -> None:
+        if self.down:
+            raise DatabaseDown("the database does not answer")
+        record.info[_OPENED] = time.monotonic()
+
+    def _connected(self, dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        self._open.add(dbapi_connection.driver_connection)
+
+    def _checkout(self, _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if record.info.get(_OPENED, float("-inf")) < self.stale_before:
+            raise DisconnectionError("opened before the database went away")  # reconnects
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="pressroom-db-probe")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        connection: asyncpg.Connection | None = None
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self.timeout):
+                        if connection is None or connection.is_closed():
+                            connection = await self._connect()
+                        await connection.fetchval("SELECT 1")
+                except Exception as exc:  # any failure at all: no answer
+                    if connection is not None:
+                        connection.terminate()
+                        connection = None
+                    self._went_down(exc)
+                else:
+                    self._came_back()
+                await asyncio.sleep(self.interval)
+        finally:
+            if connection is not None:
+                connection.terminate()
+
+    async def _connect(self) -> asyncpg.Connection:
+        args, params = self.engine.dialect.create_connect_args(self.engine.url)
+        for name in _SQLALCHEMY_ONLY:
+            params.pop(name, None)
+        params["server_settings"] = {"application_name": "pressroom-probe"}
+        connection: asyncpg.Connection = await asyncpg.connect(*args, **params)
+        return connection
+
+    def _went_down(self, exc: Exception) -> None:
+        if not self.down:
+            logger.warning(
+                "database does not answer (%s): requests fail with 503 until it does",
+                type(exc).__name__,
+            )
+        self.down = True
+        self.stale_before = time.monotonic()
+        for driver_connection in list(self._open):
+            driver_connection.terminate()  # requests waiting on it fail now, not in 15 s
+
+    def _came_back(self) -> None:
+        if self.down:
+            logger.warning("database answers again")
+        self.down = False
+
+
+def watch_database(engine: AsyncEngine, *, interval: float, timeout: float) -> DatabaseWatch | None:
+    """A started watch for a Postgres engine; None for SQLite (a local file) or when off."""
+    if engine.dialect.name != "postgresql" or interval <= 0:
+        return None
+    watch = DatabaseWatch(engine, interval=interval, timeout=timeout)
+    watch.start()
+    return watch
