@@ -53,20 +53,36 @@ class DatabaseWatch:
         self.stale_before = float("-inf")
         self._open: weakref.WeakSet[Any] = weakref.WeakSet()
         self._task: asyncio.Task[None] | None = None
+        self._went_down_event = asyncio.Event()
         sync_engine = engine.sync_engine
         event.listen(sync_engine, "do_connect", self._connecting)
-        event.listen(sync_engine, "connect", self._connected)
         event.listen(sync_engine, "checkout", self._checkout)
 
     def _connecting(
-        self, _dialect: Any, record: ConnectionPoolEntry, _args: Any, _params: Any
+        self, _dialect: Any, record: ConnectionPoolEntry, _args: Any, params: dict[str, Any]
     ) -> None:
         if self.down:
             raise DatabaseDown("the database does not answer")
         record.info[_OPENED] = time.monotonic()
+        # The asyncpg dialect connects with the coroutine function it is given under this
+        # name (what create_async_engine's `async_creator` uses): ours gives up the moment
+        # the probe finds the database down, rather than after connect_timeout.
+        params["async_creator_fn"] = self._connect_unless_down
 
-    def _connected(self, dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        self._open.add(dbapi_connection.driver_connection)
+    async def _connect_unless_down(self, *args: Any, **params: Any) -> asyncpg.Connection:
+        connecting = asyncio.ensure_future(asyncpg.connect(*args, **params))
+        went_down = asyncio.ensure_future(self._went_down_event.wait())
+        try:
+            await asyncio.wait({connecting, went_down}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            went_down.cancel()
+            if not connecting.done():
+                connecting.cancel()  # the probe found the database down, or we were cancelled
+        if not connecting.done() or connecting.cancelled():
+            raise DatabaseDown("the database stopped answering while connecting")
+        connection: asyncpg.Connection = connecting.result()
+        self._open.add(connection)
+        return connection
 
     def _checkout(self, _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
         if record.info.get(_OPENED, float("-inf")) < self.stale_before:
@@ -119,12 +135,14 @@ class DatabaseWatch:
             )
         self.down = True
         self.stale_before = time.monotonic()
+        self._went_down_event.set()
         for driver_connection in list(self._open):
             driver_connection.terminate()  # requests waiting on it fail now, not in 15 s
 
     def _came_back(self) -> None:
         if self.down:
             logger.warning("database answers again")
+            self._went_down_event = asyncio.Event()
         self.down = False
 
 
