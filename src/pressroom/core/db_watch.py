@@ -7,11 +7,11 @@ would cut the slow ones off too. Instead each worker sends `SELECT 1` every `pro
 seconds on a connection of its own; no answer within `probe_timeout` means the database is
 down:
 
-- every pooled connection is closed at once: requests waiting on one end with 503;
-- new connections are refused without trying (503 at once) until the probe gets an answer;
-- connections opened before the outage are replaced when next checked out (a restarted
-  server has forgotten them), so the pool heals without `pool_pre_ping`'s extra round trip
-  on every checkout.
+- every connection of the pool is closed at once: requests waiting on one end with 503;
+- the pool starts afresh, so no connection from before the outage (one a restarted server
+  has forgotten) reaches a request later; no `pool_pre_ping` round trip on every checkout
+  is needed for that;
+- new connections are refused without trying (503 at once) until the probe gets an answer.
 
 A frozen database is noticed within `probe_interval + probe_timeout` (3 s by default), a
 stopped one (refused or reset connections) within `probe_interval`.
@@ -22,19 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 logger = logging.getLogger("pressroom.db")
 
-_OPENED = "pressroom_opened"
 _SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
 
 
@@ -50,20 +47,17 @@ class DatabaseWatch:
         self.interval = interval
         self.timeout = timeout
         self.down = False
-        self.stale_before = float("-inf")
         self._open: weakref.WeakSet[Any] = weakref.WeakSet()
         self._task: asyncio.Task[None] | None = None
         self._went_down_event = asyncio.Event()
         sync_engine = engine.sync_engine
         event.listen(sync_engine, "do_connect", self._connecting)
-        event.listen(sync_engine, "checkout", self._checkout)
 
     def _connecting(
-        self, _dialect: Any, record: ConnectionPoolEntry, _args: Any, params: dict[str, Any]
+        self, _dialect: Any, _record: ConnectionPoolEntry, _args: Any, params: dict[str, Any]
     ) -> None:
         if self.down:
             raise DatabaseDown("the database does not answer")
-        record.info[_OPENED] = time.monotonic()
         # The asyncpg dialect connects with the coroutine function it is given under this
         # name (what create_async_engine's `async_creator` uses): ours gives up the moment
         # the probe finds the database down, rather than after connect_timeout.
@@ -84,10 +78,6 @@ class DatabaseWatch:
         self._open.add(connection)
         return connection
 
-    def _checkout(self, _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        if record.info.get(_OPENED, float("-inf")) < self.stale_before:
-            raise DisconnectionError("opened before the database went away")  # reconnects
-
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pressroom-db-probe")
 
@@ -102,16 +92,22 @@ class DatabaseWatch:
         connection: asyncpg.Connection | None = None
         try:
             while True:
+                if connection is not None and connection.is_closed():
+                    # Lost between two probes (a restart, a failover): the pool's connections
+                    # went the same way, most likely.
+                    connection = None
+                    await self._reset_pool()
                 try:
                     async with asyncio.timeout(self.timeout):
-                        if connection is None or connection.is_closed():
+                        if connection is None:
                             connection = await self._connect()
                         await connection.fetchval("SELECT 1")
                 except Exception as exc:  # any failure at all: no answer
                     if connection is not None:
                         connection.terminate()
                         connection = None
-                    self._went_down(exc)
+                    if not self.down:
+                        await self._went_down(exc)
                 else:
                     self._came_back()
                 await asyncio.sleep(self.interval)
@@ -127,17 +123,20 @@ class DatabaseWatch:
         connection: asyncpg.Connection = await asyncpg.connect(*args, **params)
         return connection
 
-    def _went_down(self, exc: Exception) -> None:
-        if not self.down:
-            logger.warning(
-                "database does not answer (%s): requests fail with 503 until it does",
-                type(exc).__name__,
-            )
+    async def _went_down(self, exc: Exception) -> None:
+        logger.warning(
+            "database does not answer (%s): requests fail with 503 until it does",
+            type(exc).__name__,
+        )
         self.down = True
-        self.stale_before = time.monotonic()
         self._went_down_event.set()
+        await self._reset_pool()
+
+    async def _reset_pool(self) -> None:
         for driver_connection in list(self._open):
             driver_connection.terminate()  # requests waiting on it fail now, not in 15 s
+        # A new, empty pool; the old one's connections (all closed now) go with it.
+        await self.engine.dispose(close=False)
 
     def _came_back(self) -> None:
         if self.down:
