@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from pressroom.core.lifecycle import STOP_SIGNALS, Lifecycle, draining_on_signals
+from tests.conftest import base_settings
 
 
 @pytest.fixture
@@ -102,3 +104,16 @@ async def test_readiness_is_503_while_draining_and_liveness_stays_200(
     assert ready.headers["cache-control"] == "no-store"
     assert alive.status_code == 200
     assert articles.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("env", "drain", "expected"),
+    [("development", None, 0.0), ("production", None, 5.0), ("production", 0, 0.0)],
+)
+def test_drain_period_defaults_to_0_in_development_and_a_few_seconds_in_production(
+    tmp_path: Path, env: str, drain: float | None, expected: float
+) -> None:
+    settings = base_settings(
+        tmp_path, env=env, server={"drain_seconds": drain}, security={"allowed_hosts": ["*"]}
+    )
+    assert settings.drain_seconds == expected
