@@ -54,10 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.tokens.load()  # generate the development key now, not mid-request
         app.state.database = Database(create_engine(settings))
-        db = settings.database
-        watch = watch_database(
-            app.state.database.engine, interval=db.probe_interval, timeout=db.probe_timeout
-        )
         app.state.background = BackgroundWrites()
         await app.state.ratelimiter.open()
         if settings.server.freeze_gc:
@@ -65,6 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # caches) lives as long as the process: freezing it spares each full collection
             # from walking it again. Under load that walk showed as 50-70 ms p99 spikes.
             gc.freeze()
+        # Postgres: a probe notices a database that stops answering (core/db_watch.py).
+        db = settings.database
+        watch = watch_database(
+            app.state.database.engine, interval=db.probe_interval, timeout=db.probe_timeout
+        )
         try:
             with draining_on_signals(app.state.lifecycle, settings.drain_seconds):
                 yield

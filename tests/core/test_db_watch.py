@@ -22,8 +22,8 @@ from pressroom.core.db_watch import watch_database
 from pressroom.main import create_app
 from tests.conftest import base_settings
 
-PROBE = {"probe_interval": 0.1, "probe_timeout": 0.4}
-BOUND = 2.0  # seconds: with the probe above, 503 and recovery come well within it
+PROBE = {"probe_interval": 0.2, "probe_timeout": 1.5}
+BOUND = 4.0  # seconds: with the probe above, 503 and recovery come within it
 
 
 class Relay:
