@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import orjson
@@ -64,6 +66,11 @@ def serve(
     settings = _settings(host=host, port=port, workers=workers)
     prepare_worker_metrics(settings)  # before any worker imports prometheus_client
     server = settings.server
+    # After a graceful shutdown uvicorn raises the stop signal again, "so a supervisor sees
+    # why it ended": a SIGTERM would then kill the process (exit 143). Pressroom drained and
+    # finished its requests, which is a success: exit 0. (A SIGTERM before serving also
+    # just exits.)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "pressroom.asgi:create_app_from_env",
         factory=True,
@@ -80,7 +87,14 @@ def serve(
         h11_max_incomplete_event_size=server.max_header_bytes,
         ws="none",  # the API has no WebSocket routes: no upgrade handling at all
         **uvicorn_options(settings),  # logs through Pressroom's pipeline, no uvicorn access log
+        # Once it stops accepting (after drain_seconds, see core/lifecycle.py): how long
+        # requests in flight may take before they are cancelled.
+        timeout_graceful_shutdown=server.shutdown_grace_seconds,
     )
+
+
+def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
+    sys.exit(0)
 
 
 @app.command()

@@ -4,6 +4,8 @@
 database never gets a healthy process restarted. `/readyz` checks what serving needs (the
 database answers, its schema is at the newest migration) and reports Redis, which is optional:
 when it fails the rate limiter counts per worker, so the process is degraded, not unready.
+From a stop signal on, the process is draining (core/lifecycle.py) and `/readyz` says 503 at
+once, without asking the database.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ def install_health(app: FastAPI, settings: Settings) -> None:
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Response:
         state = request.app.state
+        if state.lifecycle.draining.is_set():
+            # Stopping: no need to ask the database to know the answer is no.
+            body = {"status": "not ready", "checks": {"draining": {"status": "failing"}}}
+            return json_response(body, status_code=503, headers=_NO_STORE)
         ready, checks = await database_checks(state.database.reader, head)
         limiter = state.ratelimiter.status()
         if limiter.backend == "redis":

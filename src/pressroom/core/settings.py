@@ -67,6 +67,21 @@ class DatabaseSettings(BaseModel):
     busy_timeout: float = Field(
         default=5.0, gt=0, le=60, description="SQLite: seconds a writer waits for the write lock."
     )
+    probe_interval: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Postgres: seconds between the SELECT 1 each worker sends on a connection of "
+        "its own to notice a database that stopped answering; 0 switches the probe off.",
+    )
+    probe_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Postgres: seconds the probe waits for an answer. Without one the database "
+        "counts as down: requests waiting on it end with 503 and new ones fail at once, until "
+        "the probe gets an answer again.",
+    )
     allow_sqlite_multiworker: bool = Field(
         default=False,
         description="Let production run several server workers on one SQLite file.",
@@ -257,6 +272,22 @@ class ServerSettings(BaseModel):
         description="`pressroom serve`: largest request head (request line and headers), in "
         "bytes; larger answers 431.",
     )
+    drain_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=300,
+        description="After SIGTERM or SIGINT: seconds /readyz answers 503 while the server still "
+        "accepts and serves, so load balancers stop sending traffic before it stops accepting. "
+        "Default: 0 in development, 5 in production; 0 under Kubernetes with a preStop pause.",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=20,
+        ge=1,
+        le=3600,
+        description="Once the server stops accepting: seconds requests in flight have to finish "
+        "before they are cancelled. Keep drain + grace (+ preStop) below Kubernetes' "
+        "terminationGracePeriodSeconds.",
+    )
 
 
 def _rate_limit(value: str) -> str:
@@ -444,6 +475,7 @@ class TracingSettings(BaseModel):
         "`traceparent` follows its caller's decision.",
     )
 
+
 class MetricsSettings(BaseModel):
     """Prometheus metrics; see docs/metrics.md. With neither a token nor a port, /metrics is
     not reachable at all."""
@@ -530,6 +562,12 @@ class Settings(BaseSettings):
         if self.database.url is not None and self.database.url.get_secret_value():
             return self.database.url.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / 'pressroom.db'}"
+
+    @property
+    def drain_seconds(self) -> float:
+        if self.server.drain_seconds is not None:
+            return self.server.drain_seconds
+        return 5.0 if self.is_production else 0.0
 
     @property
     def allowed_hosts(self) -> list[str]:
