@@ -99,7 +99,9 @@ def test_secrets_come_from_the_env_file_and_are_never_written_here() -> None:
 
 def test_the_api_stops_after_its_shutdown_grace_and_runs_hardened() -> None:
     api = _services()["api"]
-    grace = int(api["environment"]["PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS"])
+    environment = api["environment"]
+    grace = int(environment["PRESSROOM_SERVER__DRAIN_SECONDS"])
+    grace += int(environment["PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS"])
 
     assert int(api["stop_grace_period"].removesuffix("s")) > grace
     assert api["read_only"] is True

@@ -100,6 +100,7 @@ def test_termination_grace_outlasts_the_pre_stop_pause_and_the_shutdown_grace() 
     pod = _pod("Deployment")
     pause = _api()["lifecycle"]["preStop"]["sleep"]["seconds"]
     shutdown_grace = int(_config()["PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS"])
+    shutdown_grace += int(_config()["PRESSROOM_SERVER__DRAIN_SECONDS"])
 
     assert pause >= 3
     assert pod["terminationGracePeriodSeconds"] > pause + shutdown_grace
