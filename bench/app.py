@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pressroom.core.observability.logs import configure_logging
 from pressroom.core.settings import Settings
 from pressroom.main import create_app as create_pressroom
 
@@ -48,8 +49,14 @@ def create_floor() -> Starlette:
 
 
 def create_app() -> ASGIApp:
-    """Settings come from the environment (PRESSROOM_*), as in `pressroom serve`."""
-    pressroom = create_pressroom(Settings())
+    """Settings come from the environment (PRESSROOM_*), as in `pressroom serve`.
+
+    Logging is set up as `pressroom serve` sets it up (JSON lines in production, one access
+    line per request into the server's log file), so its cost is part of every measurement.
+    """
+    settings = Settings()
+    configure_logging(settings)
+    pressroom = create_pressroom(settings)
     floor = create_floor()
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

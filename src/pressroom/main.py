@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
@@ -75,9 +75,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gc.freeze()
     # Postgres: a probe notices a database that stops answering (core/db_watch.py).
     db = settings.database
-    watch = watch_database(
-        app.state.database.engine, interval=db.probe_interval, timeout=db.probe_timeout
-    )
+    # The probe's task keeps the context it starts in: untraced, so no span every second.
+    with tracing.untraced() if tracing is not None else nullcontext():
+        watch = watch_database(
+            app.state.database.engine, interval=db.probe_interval, timeout=db.probe_timeout
+        )
     try:
         with draining_on_signals(app.state.lifecycle, settings.drain_seconds):
             yield

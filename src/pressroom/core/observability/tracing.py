@@ -14,6 +14,7 @@ Spans leave in batches over OTLP/HTTP (protobuf); log lines get `trace_id` and `
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi.telemetry import TelemetryConfig
@@ -22,6 +23,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -87,6 +89,12 @@ class Tracing:
             instrumentor.instrument(tracer_provider=self.provider)
             self._instrumentors.append(instrumentor)
         use_trace_ids(current_trace_ids)
+
+    @staticmethod
+    def untraced() -> AbstractContextManager[None]:
+        """Work started inside makes no spans: for background loops such as the database
+        probe, whose `SELECT 1` every second would otherwise be a trace of its own."""
+        return suppress_instrumentation()
 
     def stop(self) -> None:
         """Undo `start`, and send the spans still waiting."""
