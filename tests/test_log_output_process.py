@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -78,3 +79,26 @@ def test_production_logs_are_json_lines_without_secrets(tmp_path: Path) -> None:
     users = [line["user_id"] for line in access if line["route"] == "/api/user"]
     assert isinstance(users[0], int)
     assert users[1:] == [None]
+
+
+def test_migrate_in_production_logs_json_lines(tmp_path: Path) -> None:
+    env = environment(
+        PRESSROOM_ENV="production",
+        PRESSROOM_DATA_DIR=str(tmp_path),
+        PRESSROOM_AUTH__JWT_SECRET=SECRET,
+        PRESSROOM_SECURITY__ALLOWED_HOSTS="127.0.0.1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pressroom", "migrate"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [orjson.loads(line) for line in done.stdout.splitlines()]
+    events = [line["event"] for line in lines]
+    assert any(event.startswith("Running upgrade") for event in events), events
+    assert events[-1].startswith("database at head: sqlite+aiosqlite:///"), events
+    assert all(line["level"] == "info" for line in lines)
+    assert SECRET not in done.stdout.decode() + done.stderr.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -103,10 +104,14 @@ def migrate(
 ) -> None:
     """Upgrade the database schema (to the newest revision by default)."""
     from pressroom.core import migrations
+    from pressroom.core.observability.logs import configure_logging
 
     settings = _settings()
+    # A migration Job's output goes to the same log store as the server's: same lines (JSON
+    # in production), Alembic's "Running upgrade ..." included.
+    configure_logging(settings)
     migrations.upgrade(settings, revision)
-    typer.echo(f"database at {revision}: {_safe_url(settings)}")
+    logging.getLogger("pressroom.migrate").info("database at %s: %s", revision, _safe_url(settings))
 
 
 @app.command()
