@@ -16,6 +16,7 @@ import pytest
 from pressroom.cli import main
 from pressroom.core import migrations
 from pressroom.core.settings import Settings
+from tests.core.log_capture import restored_logging
 from tests.core.test_settings import PRODUCTION_REFUSALS, UNKNOWN_DATABASE_URLS
 
 
@@ -39,7 +40,9 @@ def pressroom(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
 
     def run(*args: str) -> Outcome:
         monkeypatch.setattr(sys, "argv", ["pressroom", *args])
-        with pytest.raises(SystemExit) as exited:
+        # A command may set up the process's log pipeline on the captured stdout, which is
+        # closed after the test: later tests must not log into it.
+        with restored_logging(), pytest.raises(SystemExit) as exited:
             main()
         captured = capsys.readouterr()
         code = exited.value.code
