@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pressroom.articles.models import Article
+from pressroom.core.outbox import OutboxEvent
 from pressroom.tags.models import ArticleTag, Tag
 from tests.conftest import StatementLog
 from tests.factories import Person, make_article, make_comment, register
@@ -178,16 +179,20 @@ async def test_a_failed_commit_is_an_error_response_and_keeps_nothing(
 ) -> None:
     author = await register(client, "author")
     old_slug = await existing_article(client, author, action)
+    events_before = await scalar(app, select(func.count()).select_from(OutboxEvent))
     sql.clear()
 
     response = await write_doomed(client, author, old_slug)
 
     assert_envelope(response)
-    # The write went through and the response was built (the article read back last):
-    # only COMMIT refused the work.
+    # The write went through and the response was built (the article read back, then its
+    # event written to the outbox last): only COMMIT refused the work.
     first_write(sql.statements, "INSERT INTO articles", "UPDATE articles")
-    assert sql.statements[-1].startswith("SELECT"), sql.statements[-1]
+    assert sql.statements[-2].startswith("SELECT"), sql.statements[-2]
+    assert sql.statements[-1].startswith("INSERT INTO outbox_events"), sql.statements[-1]
     await assert_untouched(client, app, old_slug)
+    # ...and its event went with it.
+    assert await scalar(app, select(func.count()).select_from(OutboxEvent)) == events_before
     # The failed transaction let go of its connection and locks: the next write goes through.
     await make_article(client, author, title="Next one")
 

@@ -59,6 +59,7 @@ class CommentTarget:
     id: int
     slug: str
     author: str
+    article_id: int
 
 
 class AdminRepository:
@@ -142,7 +143,7 @@ class AdminRepository:
     async def comment(self, comment_id: int) -> CommentTarget | None:
         row = (
             await self.session.execute(
-                select(Comment.id, Article.slug, User.username)
+                select(Comment.id, Article.slug, User.username, Article.id)
                 .join(Article, Article.id == Comment.article_id)
                 .join(User, User.id == Comment.author_id)
                 .where(Comment.id == comment_id)

@@ -19,10 +19,12 @@ from pressroom.admin.errors import CannotActOnSelf
 from pressroom.admin.models import AuditRecord
 from pressroom.admin.repository import AdminRepository, UserFilters
 from pressroom.apikeys.repository import ApiKeyRepository
+from pressroom.articles import events as article_events
 from pressroom.articles.errors import ArticleNotFound
 from pressroom.articles.repository import ArticleRepository
 from pressroom.auth.passwords import Passwords
 from pressroom.auth.repository import SessionRepository
+from pressroom.comments import events as comment_events
 from pressroom.comments.errors import CommentNotFound
 from pressroom.comments.repository import CommentRepository
 from pressroom.core.models import utcnow
@@ -116,7 +118,13 @@ class AdminService:
         if article is None:
             raise ArticleNotFound()
         author = await self.admin.lock_user(article.author_id)
-        await ArticleRepository(self.session).delete(article.id)
+        articles = ArticleRepository(self.session)
+        view = await articles.reads.view(article.id, None)
+        await articles.delete(article.id)
+        if view is not None:
+            await article_events.article_written(
+                self.session, article_events.DELETED, article.id, view
+            )
         if author is not None and author.deleted_at is not None:
             # The delete trigger took one off the total, which never counted this article.
             await self.admin.adjust_article_total(1)
@@ -129,6 +137,9 @@ class AdminService:
         if comment is None:
             raise CommentNotFound()
         await CommentRepository(self.session).delete(comment.id)
+        await comment_events.comment_deleted(
+            self.session, comment.id, comment.article_id, comment.slug, comment.author
+        )
         details = {"article": comment.slug, "author": comment.author}
         await self._record(
             actor_id, "comment.delete", "comment", str(comment.id), details, utcnow()

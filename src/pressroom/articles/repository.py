@@ -114,20 +114,25 @@ class ArticleRepository:
             await self.session.scalar(locked.with_for_update(read=True, key_share=True)) is not None
         )
 
-    async def favorite(self, user_id: int, article_id: int) -> None:
+    async def favorite(self, user_id: int, article_id: int) -> bool:
+        """True if the favorite is new."""
         if not await self.hold(article_id):
-            return
+            return False
         row = {"user_id": user_id, "article_id": article_id, "created_at": utcnow()}
         added = await insert_ignoring_conflicts(self.session, Favorite.__table__, [row])  # type: ignore[arg-type]
         if added:
             await self._bump_favorites(article_id, 1)
+        return bool(added)
 
-    async def unfavorite(self, user_id: int, article_id: int) -> None:
+    async def unfavorite(self, user_id: int, article_id: int) -> bool:
+        """True if there was a favorite to take back."""
         result = await self.session.execute(
             delete(Favorite).where(Favorite.user_id == user_id, Favorite.article_id == article_id)
         )
-        if getattr(result, "rowcount", 0):
+        removed = bool(getattr(result, "rowcount", 0))
+        if removed:
             await self._bump_favorites(article_id, -1)
+        return removed
 
     async def _bump_favorites(self, article_id: int, delta: int) -> None:
         # Computed by the database under its row lock: exact however many run at once.

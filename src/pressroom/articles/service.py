@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pressroom.articles import schemas, slugs
+from pressroom.articles import events, schemas, slugs
 from pressroom.articles.errors import ArticleNotFound, NotArticleAuthor
 from pressroom.articles.queries import ArticleFilters
 from pressroom.articles.repository import ArticleReads, ArticleRepository
@@ -63,7 +63,9 @@ class ArticleService:
             data.title, lambda slug: self.articles.insert({**values, "slug": slug})
         )
         await self.articles.tags.set_for_article(article_id, data.tag_list or [])
-        return await self._view(article_id, author_id)
+        view = await self._view(article_id, author_id)
+        await events.article_written(self.session, events.CREATED, article_id, view)
+        return view
 
     async def update(self, slug: str, editor_id: int, data: schemas.UpdateArticle) -> ArticleJSON:
         """Change the fields sent; only the author may. A retitle can change the slug."""
@@ -85,24 +87,38 @@ class ArticleService:
             await self.articles.update(article_id, values)
         if data.tag_list is not None:
             await self.articles.tags.set_for_article(article_id, data.tag_list)
-        return await self._view(article_id, editor_id)
+        view = await self._view(article_id, editor_id)
+        await events.article_written(
+            self.session, events.UPDATED, article_id, view, previous_slug=slug
+        )
+        return view
 
     async def delete(self, slug: str, editor_id: int) -> None:
         """Delete an article with its comments and favorites; only the author may."""
         article_id, _ = await self._owned(slug, editor_id)
+        view = await self._view(article_id, editor_id)
         await self.articles.delete(article_id)
+        await events.article_written(self.session, events.DELETED, article_id, view)
 
     async def favorite(self, slug: str, user_id: int) -> ArticleJSON:
         """Favorite an article; doing it twice is not an error."""
         article_id = await self._id(slug)
-        await self.articles.favorite(user_id, article_id)
-        return await self._view(article_id, user_id)
+        changed = await self.articles.favorite(user_id, article_id)
+        view = await self._view(article_id, user_id)
+        if changed:
+            await events.favorite_changed(self.session, events.FAVORITED, article_id, view, user_id)
+        return view
 
     async def unfavorite(self, slug: str, user_id: int) -> ArticleJSON:
         """Take a favorite back; one never given is not an error."""
         article_id = await self._id(slug)
-        await self.articles.unfavorite(user_id, article_id)
-        return await self._view(article_id, user_id)
+        changed = await self.articles.unfavorite(user_id, article_id)
+        view = await self._view(article_id, user_id)
+        if changed:
+            await events.favorite_changed(
+                self.session, events.UNFAVORITED, article_id, view, user_id
+            )
+        return view
 
     async def _id(self, slug: str) -> int:
         article_id = await self.articles.reads.id_by_slug(slug)

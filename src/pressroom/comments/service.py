@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.articles.errors import ArticleNotFound
 from pressroom.articles.repository import ArticleReads, ArticleRepository
-from pressroom.comments import schemas
+from pressroom.comments import events, schemas
 from pressroom.comments.errors import CommentNotFound, NotCommentAuthor
 from pressroom.comments.repository import CommentReads, CommentRepository
 from pressroom.comments.views import CommentView
@@ -35,6 +35,7 @@ class CommentService:
     """Writing comments: one transaction, the request's session."""
 
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.articles = ArticleRepository(session)
         self.comments = CommentRepository(session)
 
@@ -55,6 +56,7 @@ class CommentService:
         )
         view = await self.comments.reads.view(comment_id, author_id)
         assert view is not None
+        await events.comment_created(self.session, article_id, slug, view)
         return view
 
     async def delete(self, slug: str, comment_id: int, user_id: int) -> None:
@@ -65,7 +67,12 @@ class CommentService:
             raise CommentNotFound()
         if author_id != user_id:
             raise NotCommentAuthor()
+        view = await self.comments.reads.view(comment_id, None)
         await self.comments.delete(comment_id)
+        if view is not None:
+            await events.comment_deleted(
+                self.session, comment_id, article_id, slug, view.author.username
+            )
 
     async def _article_id(self, slug: str) -> int:
         article_id = await self.articles.reads.id_by_slug(slug)

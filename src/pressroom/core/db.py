@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,8 +19,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from pressroom.core.outbox import CommittedEvent, committed_events
 from pressroom.core.reads import Reader, create_reader
 from pressroom.core.settings import Settings
+
+logger = logging.getLogger("pressroom.db")
+
+# Called after a commit with the outbox events it made durable (live updates, cache
+# invalidation, waking the relay). A listener that fails is logged: the write stands.
+CommitListener = Callable[[Sequence[CommittedEvent]], Awaitable[None]]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SQLITE_BEGIN = "pressroom_sqlite_begin"
@@ -107,6 +115,7 @@ class Database:
         self.reader = create_reader(autocommit)
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
         self._reader = async_sessionmaker(autocommit, expire_on_commit=False)
+        self.commit_listeners: list[CommitListener] = []
 
     @asynccontextmanager
     async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
@@ -119,7 +128,18 @@ class Database:
                     await session.commit()
             except BaseException:
                 await session.rollback()
+                committed_events(session)  # rolled back with the change: never announced
                 raise
+        if events := committed_events(session):
+            await self.announce(events)
+
+    async def announce(self, events: Sequence[CommittedEvent]) -> None:
+        """Tell every commit listener about events that just became durable."""
+        for listener in self.commit_listeners:
+            try:
+                await listener(events)
+            except Exception:
+                logger.exception("commit listener %r failed", listener)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -14,6 +14,7 @@ from pressroom.auth import models as _auth  # noqa: F401
 from pressroom.comments import models as _comments  # noqa: F401
 from pressroom.core.db import create_engine, transactional
 from pressroom.core.models import Base
+from pressroom.core.outbox import models as _outbox  # noqa: F401
 from pressroom.core.settings import Settings
 from pressroom.profiles import models as _profiles  # noqa: F401
 from pressroom.tags import models as _tags  # noqa: F401

@@ -41,13 +41,17 @@ class FollowRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def follow(self, follower_id: int, followee_id: int) -> None:
+    async def follow(self, follower_id: int, followee_id: int) -> bool:
+        """True if the follow is new."""
         row = {"follower_id": follower_id, "followee_id": followee_id, "created_at": utcnow()}
-        await insert_ignoring_conflicts(self.session, Follow.__table__, [row])  # type: ignore[arg-type]
+        added = await insert_ignoring_conflicts(self.session, Follow.__table__, [row])  # type: ignore[arg-type]
+        return bool(added)
 
-    async def unfollow(self, follower_id: int, followee_id: int) -> None:
-        await self.session.execute(
+    async def unfollow(self, follower_id: int, followee_id: int) -> bool:
+        """True if there was a follow to end."""
+        result = await self.session.execute(
             delete(Follow).where(
                 Follow.follower_id == follower_id, Follow.followee_id == followee_id
             )
         )
+        return bool(getattr(result, "rowcount", 0))

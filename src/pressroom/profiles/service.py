@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.core.reads import Reader
+from pressroom.profiles import events
 from pressroom.profiles.errors import CannotFollowSelf, ProfileNotFound
 from pressroom.profiles.repository import FollowRepository, ProfileReads
 from pressroom.profiles.views import ProfileView
@@ -30,6 +31,7 @@ class ProfileService:
     """Following and unfollowing: one transaction, the request's session."""
 
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.users = UserRepository(session)
         self.follows = FollowRepository(session)
 
@@ -38,13 +40,19 @@ class ProfileService:
         user = await self._user(username)
         if user.id == follower_id:
             raise CannotFollowSelf()
-        await self.follows.follow(follower_id, user.id)
+        if await self.follows.follow(follower_id, user.id):
+            await events.follow_changed(
+                self.session, events.FOLLOWED, follower_id, user.id, user.username
+            )
         return _view(user, following=True)
 
     async def unfollow(self, username: str, follower_id: int) -> ProfileView:
         """Stop following a profile; unfollowing one not followed is not an error."""
         user = await self._user(username)
-        await self.follows.unfollow(follower_id, user.id)
+        if await self.follows.unfollow(follower_id, user.id):
+            await events.follow_changed(
+                self.session, events.UNFOLLOWED, follower_id, user.id, user.username
+            )
         return _view(user, following=False)
 
     async def _user(self, username: str) -> User:

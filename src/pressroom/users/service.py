@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pressroom.auth.passwords import Passwords
 from pressroom.core.errors import InvalidCredentials, InvalidToken
 from pressroom.core.models import utcnow
-from pressroom.users import schemas
+from pressroom.users import events, schemas
 from pressroom.users.errors import AccountSuspended, UsernameOrEmailTaken
 from pressroom.users.models import User
 from pressroom.users.repository import UserRepository
@@ -27,7 +27,9 @@ class UserService:
         password_hash = await self.passwords.hash(data.password)
         await self._ensure_free(username=data.username, email=data.email)
         user = User(username=data.username, email=data.email, password_hash=password_hash)
-        return await self._save(user, username=data.username, email=data.email)
+        saved = await self._save(user, username=data.username, email=data.email)
+        await events.registered(self.session, saved.id, saved.username, saved.email)
+        return saved
 
     async def login_key(self, login: str) -> str:
         """What login attempts for `login` are counted under: the account's email when a
@@ -63,6 +65,7 @@ class UserService:
         if user is None:  # the account went away after the token was checked
             raise InvalidToken()
         sent = data.model_fields_set
+        previous_username = user.username
         username = data.username if "username" in sent else None
         email = data.email if "email" in sent else None
         if username is not None and username == user.username:
@@ -82,7 +85,11 @@ class UserService:
         if "image" in sent:
             user.image = data.image
         user.updated_at = utcnow()
-        return await self._save(user, username=username, email=email)
+        saved = await self._save(user, username=username, email=email)
+        await events.updated(
+            self.session, saved.id, saved.username, previous_username, sorted(sent)
+        )
+        return saved
 
     async def _ensure_free(
         self, *, username: str | None, email: str | None, exclude_id: int | None = None

@@ -1,0 +1,12 @@
+"""The transactional outbox: domain events written in the same transaction as the change.
+
+`record(session, kind, payload)` inserts one row into `outbox_events` inside the request's
+transaction, so the event exists exactly when the change does. After the commit, the events
+are handed to the database's commit listeners (live updates, cache invalidation, waking the
+relay); the relay delivers them to their handlers at least once.
+"""
+
+from pressroom.core.outbox.models import OutboxEvent
+from pressroom.core.outbox.record import CommittedEvent, committed_events, record
+
+__all__ = ["CommittedEvent", "OutboxEvent", "committed_events", "record"]
