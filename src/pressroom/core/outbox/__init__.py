@@ -6,7 +6,16 @@ are handed to the database's commit listeners (live updates, cache invalidation,
 relay); the relay delivers them to their handlers at least once.
 """
 
+from pressroom.core.outbox.handlers import Delivery, Handler, Handlers
 from pressroom.core.outbox.models import OutboxEvent
 from pressroom.core.outbox.record import CommittedEvent, committed_events, record
 
-__all__ = ["CommittedEvent", "OutboxEvent", "committed_events", "record"]
+__all__ = [
+    "CommittedEvent",
+    "Delivery",
+    "Handler",
+    "Handlers",
+    "OutboxEvent",
+    "committed_events",
+    "record",
+]
