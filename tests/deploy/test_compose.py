@@ -125,9 +125,10 @@ def test_a_worker_delivers_background_jobs_for_the_api() -> None:
 
     assert api["environment"]["PRESSROOM_OUTBOX__RELAY"] == "external"
     # The same image, settings and hardening as the API (the shared anchor).
-    assert worker["environment"]["PRESSROOM_DATABASE__URL"] == api["environment"][
-        "PRESSROOM_DATABASE__URL"
-    ]
+    assert (
+        worker["environment"]["PRESSROOM_DATABASE__URL"]
+        == api["environment"]["PRESSROOM_DATABASE__URL"]
+    )
     assert worker["read_only"] is True
     assert worker["cap_drop"] == ["ALL"]
     assert worker["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
