@@ -99,7 +99,7 @@ async def test_events_of_a_kind_nobody_handles_are_delivered_at_once(database: D
 
 
 async def test_a_failing_handler_is_retried_with_growing_delays_then_dead_lettered(
-    database: Database,
+    database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     [event] = await add_events(database, KIND)
     failing = Failing("connect to smtp://mailer:hunter2@mail.example.com failed")
@@ -138,6 +138,11 @@ async def test_a_failing_handler_is_retried_with_growing_delays_then_dead_letter
     await set_columns(database, [event.id], next_attempt_at=ago(days=1))
     assert await relay.deliver_due() == 0
     assert failing.calls == 3
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert [level for level, _ in lines] == ["WARNING", "WARNING", "ERROR"]
+    assert lines[0][1].startswith(f"outbox event {event.key} ({KIND}) failed (attempt 1 of 3)")
+    assert lines[2][1].startswith(f"outbox event {event.key} ({KIND}) dead after 3 attempts")
+    assert not any("hunter2" in line for _, line in lines)
 
 
 async def test_a_handler_that_takes_too_long_counts_as_a_failed_attempt(

@@ -250,24 +250,25 @@ class Relay:
     async def _failed(self, delivery: Delivery, exc: Exception) -> None:
         now = utcnow()
         error = error_text(exc)
-        where = {"id": delivery.id, "kind": delivery.kind, "key": delivery.key}
         if delivery.attempt >= self.settings.max_attempts:
             logger.error(
-                "outbox event dead after %d attempts: %s",
+                "outbox event %s (%s) dead after %d attempts: %s",
+                delivery.key,
+                delivery.kind,
                 delivery.attempt,
                 error,
-                extra={"outbox": where},
             )
             await self._settle(delivery, dead_at=now, claimed_until=None, last_error=error)
             return
         delay = backoff_seconds(delivery.attempt, self.settings)
         logger.warning(
-            "outbox event failed (attempt %d of %d), next try in %.0fs: %s",
+            "outbox event %s (%s) failed (attempt %d of %d), next try in %.0fs: %s",
+            delivery.key,
+            delivery.kind,
             delivery.attempt,
             self.settings.max_attempts,
             delay,
             error,
-            extra={"outbox": where},
         )
         await self._settle(
             delivery,
