@@ -16,6 +16,7 @@ from pressroom.apikeys.router import router as apikeys_router
 from pressroom.articles.router import router as articles_router
 from pressroom.auth import openapi as auth_openapi
 from pressroom.auth.passwords import Passwords
+from pressroom.auth.recovery_router import router as recovery_router
 from pressroom.auth.router import router as auth_router
 from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
@@ -27,9 +28,11 @@ from pressroom.core.errors import install_error_handlers
 from pressroom.core.hardening import install_http_hardening
 from pressroom.core.health import install_health
 from pressroom.core.lifecycle import Lifecycle, draining_on_signals
+from pressroom.core.mail import production_warnings as mail_warnings
 from pressroom.core.metrics.app import install_metrics
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
+from pressroom.jobs import event_handlers
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
 from pressroom.users.router import router as users_router
@@ -60,8 +63,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "(fine for development, refused in production)",
             settings.data_dir,
         )
+    for warning in mail_warnings(settings):
+        logger.warning(warning)
     app.state.tokens.load()  # generate the development key now, not mid-request
     app.state.database = Database(create_engine(settings))
+    # What the outbox relay calls for each event kind (mails ...): see jobs.py.
+    app.state.event_handlers = event_handlers(settings, app.state.database)
     if tracing is not None:
         tracing.start(app.state.database.engine)
     if metrics is not None:
@@ -138,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         apikeys_router,
     )
-    for router in (*routers, auth_router):
+    for router in (*routers, auth_router, recovery_router):
         app.include_router(router, prefix="/api")
 
     install_error_handlers(app)
