@@ -93,3 +93,11 @@ async def test_a_plain_connection_delivers(smtp_server: SmtpServer, mail: Outgoi
     assert received.message["Auto-Submitted"] == "auto-generated"
     assert received.text.strip() == "text"
     assert received.html.strip() == "<p>html</p>"
+
+
+def test_blank_smtp_values_mean_unset() -> None:
+    settings = MailSettings(smtp_host=" ", smtp_port="", smtp_username="", smtp_password="")
+    assert settings.smtp_host is None
+    assert settings.smtp_port is None
+    assert settings.smtp_username is None
+    assert settings.smtp_password is None

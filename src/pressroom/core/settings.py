@@ -594,6 +594,12 @@ class MailSettings(BaseModel):
         description="How long an email verification link works after it was sent.",
     )
 
+    @field_validator("smtp_host", "smtp_port", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `PRESSROOM_MAIL__SMTP_USERNAME=` (as compose passes an unset `${VAR:-}`) means none.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def port(self) -> int:
         if self.smtp_port is not None:
