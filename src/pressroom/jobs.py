@@ -1,6 +1,9 @@
-"""What happens when the outbox relay delivers an event: the handlers for each event kind.
+"""What happens when a domain event is delivered: the handlers of every event kind.
 
-The in-process relay (main.py) and `pressroom worker` both build their handlers here.
+Both relays use this wiring: the one inside the API process (`PRESSROOM_OUTBOX__RELAY=
+in_process`, started by main.py's lifespan) and `pressroom worker`. A kind with no handler is
+marked delivered at once (its row stays for the retention window: live updates replay from
+it). Handlers must tolerate a second delivery of one event: see docs/jobs.md.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from pressroom.mail.handlers import AccountMails
 
 
 def event_handlers(settings: Settings, database: Database) -> Handlers:
+    """The handlers of each event kind, built once per process (`handlers.on(kind, handler)`;
+    wrap database effects in `exactly_once`)."""
     handlers = Handlers()
-    # Welcome, verification and password reset mails.
+    # Welcome, verification and password reset mails (idempotent through `sent_mails`).
     AccountMails(settings, database).register(handlers)
     return handlers

@@ -1,8 +1,8 @@
 """account mails: email verification state, single-use account tokens, sent mails
 
 Revision ID: b81e4f0c6a23
-Revises: 7d2f9a4c8e15
-Create Date: 2026-12-02 03:00:00
+Revises: b81e3c5d7a29
+Create Date: 2026-12-02 03:10:00
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b81e4f0c6a23"
-down_revision: str | None = "7d2f9a4c8e15"
+down_revision: str | None = "b81e3c5d7a29"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
