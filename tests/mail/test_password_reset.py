@@ -83,6 +83,24 @@ async def test_the_mailed_link_resets_the_password_and_ends_every_session(
     assert (await login(client, alice.email, NEW_PASSWORD)).status_code == 200
 
 
+async def test_a_reset_ends_oauth_sessions_and_their_refresh_tokens(
+    client: httpx.AsyncClient, app: FastAPI, smtp_server: SmtpServer, alice: Person
+) -> None:
+    form = {"grant_type": "password", "username": alice.email, "password": PASSWORD}
+    granted = await client.post("/api/auth/token", data=form)
+    assert granted.status_code == 200, granted.text
+    token = await reset_token(client, app, smtp_server, alice)
+    assert (await confirm(client, token, NEW_PASSWORD)).status_code == 204
+
+    access = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+    assert (await client.get("/api/user", headers=access)).status_code == 401
+    refreshed = await client.post(
+        "/api/auth/refresh", data={"refresh_token": granted.json()["refresh_token"]}
+    )
+    assert refreshed.status_code == 400
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
 async def test_an_unknown_email_gets_the_same_answer_and_no_mail(
     client: httpx.AsyncClient, app: FastAPI, smtp_server: SmtpServer, alice: Person
 ) -> None:
