@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,8 +12,10 @@ from sqlalchemy import update
 
 from pressroom.auth.models import AccountToken
 from pressroom.core.models import utcnow
+from pressroom.main import create_app
+from tests.conftest import base_settings
 from tests.factories import Person, assert_error, register
-from tests.mail.conftest import Received, SmtpServer, deliver
+from tests.mail.conftest import Received, SmtpServer, deliver, mail_settings
 
 CONFIRM_SUBJECT = "Confirm your email address for Pressroom"
 
@@ -166,3 +169,28 @@ async def test_a_reset_token_cannot_verify_an_address(
     await deliver(app)
     reset = next(m for m in smtp_server.inbox.to(alice.email) if "Reset" in m.subject)
     assert_error(await verify(client, reset.link()[1]), 400, "token", "is invalid")
+
+
+async def test_sending_again_is_rate_limited_per_user(
+    database_url: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = base_settings(
+        tmp_path,
+        database_url,
+        mail=mail_settings(smtp_server.port),
+        rate_limit={"enabled": True, "verification_mail_per_user": "2/hour"},
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            bob = await register(http, "bob")
+            answers = [
+                (await http.post("/api/auth/email-verification", headers=bob.auth)).status_code
+                for _ in range(3)
+            ]
+            carol = await register(http, "carol")
+            other = await http.post("/api/auth/email-verification", headers=carol.auth)
+
+    assert answers == [204, 204, 429]
+    assert other.status_code == 204
