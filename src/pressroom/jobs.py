@@ -18,6 +18,6 @@ def event_handlers(settings: Settings, database: Database) -> Handlers:
     """The handlers of each event kind, built once per process (`handlers.on(kind, handler)`;
     wrap database effects in `exactly_once`)."""
     handlers = Handlers()
-    # Welcome, verification and password reset mails (idempotent through `sent_mails`).
+    # Welcome, verification and password reset mails (idempotent through `processed_events`).
     AccountMails(settings, database).register(handlers)
     return handlers

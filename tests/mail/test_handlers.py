@@ -13,8 +13,7 @@ from sqlalchemy import func, select, update
 
 from pressroom.core.mail import MailError
 from pressroom.core.models import utcnow
-from pressroom.core.outbox import Delivery, Handlers
-from pressroom.mail.models import SentMail
+from pressroom.core.outbox import Delivery, Handlers, ProcessedEvent
 from pressroom.main import create_app
 from pressroom.users.models import User
 from tests.conftest import base_settings
@@ -31,7 +30,10 @@ async def run(app: FastAPI, delivery: Delivery) -> None:
 
 async def sent_rows(app: FastAPI) -> int:
     async with app.state.database.session(readonly=True) as session:
-        count: int = await session.scalar(select(func.count()).select_from(SentMail)) or 0
+        count: int = (
+            await session.scalar(select(func.count()).where(ProcessedEvent.handler.like("mail.%")))
+            or 0
+        )
     return count
 
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.auth.models import AccountToken
@@ -38,7 +38,13 @@ class AccountTokenRepository:
         self.session = session
 
     async def issue(self, user: User, purpose: str, *, now: datetime, lifetime: int) -> str:
-        """A new token for `user`; the raw value, which is never stored."""
+        """A new token for `user`; the raw value, which is never stored. The user's expired
+        tokens go at the same time, so the table holds only live ones (and a few spent)."""
+        await self.session.execute(
+            delete(AccountToken).where(
+                AccountToken.user_id == user.id, AccountToken.expires_at <= now
+            )
+        )
         token = secrets.token_urlsafe(32)
         self.session.add(
             AccountToken(

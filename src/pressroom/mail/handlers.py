@@ -5,8 +5,9 @@
 - `mail.verify_email` (asked again through the API): a verification mail;
 - `mail.password_reset`: a reset mail, when the address belongs to an active account.
 
-Delivery is at least once. Each (event key, template) pair is sent once: `sent_mails` records
-it after the SMTP server accepted the mail, and a redelivery finds it there. A failure to hand
+Delivery is at least once. Each (event key, template) pair is sent once: `processed_events`
+records it (handler `mail.<template>`) after the SMTP server accepted the mail, and a
+redelivery finds it there. A failure to hand
 the mail over raises, so the relay retries it with backoff. Tokens are made here, at delivery,
 and only their hashes are stored: the outbox never holds a usable link.
 """
@@ -139,7 +140,7 @@ class AccountMails:
         mail = self.templates.render(template, to=to, message_id=message_id, **context)
         await self.mailer.send(mail)
         async with self.database.session() as session:
-            await SentMailRepository(session).mark(delivery.key, template, utcnow())
+            await SentMailRepository(session).mark(delivery.key, template)
         logger.info(
             "mail %s sent for event %s via %s", template, delivery.key, self.mailer.description
         )

@@ -1,13 +1,15 @@
-"""Every SQL statement about sent mails."""
+"""Which mails were sent: kept in the outbox's `processed_events`, one row per (event key,
+`mail.<template>`), and purged with it once the event itself is gone."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pressroom.core.upserts import insert_ignoring_conflicts
-from pressroom.mail.models import SentMail
+from pressroom.core.outbox import ProcessedEvent, first_time
+
+
+def handler_name(template: str) -> str:
+    return f"mail.{template}"
 
 
 class SentMailRepository:
@@ -15,8 +17,8 @@ class SentMailRepository:
         self.session = session
 
     async def sent(self, event_key: str, template: str) -> bool:
-        return await self.session.get(SentMail, (event_key, template)) is not None
+        row = await self.session.get(ProcessedEvent, (event_key, handler_name(template)))
+        return row is not None
 
-    async def mark(self, event_key: str, template: str, now: datetime) -> None:
-        row = {"event_key": event_key, "template": template, "sent_at": now}
-        await insert_ignoring_conflicts(self.session, SentMail.__table__, [row])  # type: ignore[arg-type]
+    async def mark(self, event_key: str, template: str) -> None:
+        await first_time(self.session, event_key, handler_name(template))

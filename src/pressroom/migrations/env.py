@@ -16,7 +16,6 @@ from pressroom.core.db import create_engine, transactional
 from pressroom.core.models import Base
 from pressroom.core.outbox import models as _outbox  # noqa: F401
 from pressroom.core.settings import Settings
-from pressroom.mail import models as _mail  # noqa: F401
 from pressroom.profiles import models as _profiles  # noqa: F401
 from pressroom.tags import models as _tags  # noqa: F401
 from pressroom.users import models as _users  # noqa: F401

@@ -1,4 +1,4 @@
-"""account mails: email verification state, single-use account tokens, sent mails
+"""account mails: email verification state, single-use account tokens
 
 Revision ID: b81e4f0c6a23
 Revises: b81e3c5d7a29
@@ -41,17 +41,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name="pk_account_tokens"),
     )
     op.create_index("ix_account_tokens_user_id", "account_tokens", ["user_id"])
-    op.create_table(
-        "sent_mails",
-        sa.Column("event_key", sa.String(length=36), nullable=False),
-        sa.Column("template", sa.String(length=64), nullable=False),
-        _timestamp("sent_at"),
-        sa.PrimaryKeyConstraint("event_key", "template", name="pk_sent_mails"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("sent_mails")
     op.drop_index("ix_account_tokens_user_id", table_name="account_tokens")
     op.drop_table("account_tokens")
     # Plain DROP COLUMN: batch mode would lose SQLite's lower() unique indexes (see 9c3e51a7d2f4).
