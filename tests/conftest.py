@@ -29,7 +29,8 @@ PG_ADMIN_DSN = os.environ.get("PRESSROOM_TEST_PG_DSN", "postgresql://postgres@12
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_SECRET = "test-secret-" + "x" * 40
 TABLES = (
-    "processed_events, outbox_events, audit_log, api_keys, refresh_tokens, sessions, "
+    "account_tokens, processed_events, outbox_events, audit_log, api_keys, "
+    "refresh_tokens, sessions, "
     "comments, favorites, article_tags, articles, follows, tags, users"
 )
 BACKENDS = ["sqlite", "postgres"]

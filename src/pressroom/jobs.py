@@ -11,9 +11,13 @@ from __future__ import annotations
 from pressroom.core.db import Database
 from pressroom.core.outbox import Handlers
 from pressroom.core.settings import Settings
+from pressroom.mail.handlers import AccountMails
 
 
 def event_handlers(settings: Settings, database: Database) -> Handlers:
     """The handlers of each event kind, built once per process (`handlers.on(kind, handler)`;
     wrap database effects in `exactly_once`)."""
-    return Handlers()
+    handlers = Handlers()
+    # Welcome, verification and password reset mails (idempotent through `processed_events`).
+    AccountMails(settings, database).register(handlers)
+    return handlers

@@ -16,6 +16,7 @@ from pressroom.apikeys.router import router as apikeys_router
 from pressroom.articles.router import router as articles_router
 from pressroom.auth import openapi as auth_openapi
 from pressroom.auth.passwords import Passwords
+from pressroom.auth.recovery_router import router as recovery_router
 from pressroom.auth.router import router as auth_router
 from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
@@ -27,7 +28,9 @@ from pressroom.core.errors import install_error_handlers
 from pressroom.core.hardening import install_http_hardening
 from pressroom.core.health import install_health
 from pressroom.core.lifecycle import Lifecycle, draining_on_signals
+from pressroom.core.mail import production_warnings as mail_warnings
 from pressroom.core.metrics.app import install_metrics
+from pressroom.core.outbox import Handlers
 from pressroom.core.outbox.relay import Relay
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import RelayMode, Settings
@@ -62,8 +65,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "(fine for development, refused in production)",
             settings.data_dir,
         )
+    for warning in mail_warnings(settings):
+        logger.warning(warning)
     app.state.tokens.load()  # generate the development key now, not mid-request
     app.state.database = Database(create_engine(settings))
+    # What the outbox relay calls for each event kind (mails ...): see jobs.py.
+    app.state.event_handlers = event_handlers(settings, app.state.database)
     if tracing is not None:
         tracing.start(app.state.database.engine)
     if metrics is not None:
@@ -82,7 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watch = watch_database(
             app.state.database.engine, interval=db.probe_interval, timeout=db.probe_timeout
         )
-    relay = app.state.relay = _start_relay(app.state.database, settings)
+    relay = app.state.relay = _start_relay(app.state.database, settings, app.state.event_handlers)
     try:
         with draining_on_signals(app.state.lifecycle, settings.drain_seconds):
             yield
@@ -102,11 +109,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             metrics.close()
 
 
-def _start_relay(database: Database, settings: Settings) -> Relay | None:
+def _start_relay(database: Database, settings: Settings, handlers: Handlers) -> Relay | None:
     """The outbox relay of this process, unless `pressroom worker` processes deliver."""
     if settings.outbox.relay is not RelayMode.IN_PROCESS:
         return None
-    relay = Relay(database, event_handlers(settings, database), settings.outbox)
+    relay = Relay(database, handlers, settings.outbox)
     # Woken by each commit that recorded events, so delivery follows the request at once.
     database.commit_listeners.append(relay.on_commit)
     relay.start()
@@ -154,7 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         apikeys_router,
     )
-    for router in (*routers, auth_router):
+    for router in (*routers, auth_router, recovery_router):
         app.include_router(router, prefix="/api")
 
     install_error_handlers(app)

@@ -23,10 +23,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
+from pressroom.auth import account_tokens
 from pressroom.auth.dependencies import current_caller, optional_caller
+from pressroom.auth.models import AccountToken
 from pressroom.main import create_app
+from pressroom.users.repository import UserRepository
 from tests.conftest import base_settings
-from tests.factories import PASSWORD, Person, make_admin, make_article, make_comment
+from tests.factories import PASSWORD, Person, make_admin, make_article, make_comment, register
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,33 @@ async def make_world(client: httpx.AsyncClient, app: FastAPI) -> World:
     author = await make_admin(client, app, "alice")
     article = await make_article(client, author, title="Hostile input", tagList=["news"])
     comment = await make_comment(client, author, article["slug"])
+    await _mailed_tokens(client, app)
     return World(author=author, slug=article["slug"], comment_id=comment["id"])
+
+
+# Tokens as if mailed to another user (a reset ends the author's sessions otherwise).
+WORLD_RESET_TOKEN = "world-reset-token"
+WORLD_VERIFY_TOKEN = "world-verify-token"
+
+
+async def _mailed_tokens(client: httpx.AsyncClient, app: FastAPI) -> None:
+    await register(client, "mailbob")
+    async with app.state.database.session() as session:
+        user = await UserRepository(session).get_by_username("mailbob")
+        assert user is not None
+        for token, purpose in (
+            (WORLD_RESET_TOKEN, account_tokens.PASSWORD_RESET),
+            (WORLD_VERIFY_TOKEN, account_tokens.VERIFY_EMAIL),
+        ):
+            session.add(
+                AccountToken(
+                    token_hash=account_tokens.token_hash(token),
+                    user_id=user.id,
+                    purpose=purpose,
+                    fingerprint=account_tokens.fingerprint(purpose, user),
+                    expires_at=datetime.now(UTC) + timedelta(hours=1),
+                )
+            )
 
 
 # ---------------------------------------------------------------- request bodies
@@ -207,6 +236,9 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
             "expiresAt": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
         }
     },
+    "POST /api/auth/password-reset": {"user": {"email": "mailbob@example.com"}},
+    "POST /api/auth/password-reset/confirm": {"token": WORLD_RESET_TOKEN, "password": PASSWORD},
+    "POST /api/auth/verify-email": {"token": WORLD_VERIFY_TOKEN},
 }
 """A body each endpoint accepts from the world's author; the hostile tests change one field."""
 

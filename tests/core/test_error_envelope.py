@@ -252,7 +252,8 @@ async def test_missing_null_or_empty_required_fields_say_cant_be_blank(
         assert endpoint.body_model is not None
         valid = VALID_BODIES[str(endpoint)]
         fields = leaves(endpoint.body_model)
-        wrappers = {leaf.at[:-1] for leaf in fields}
+        # A flat body (`{"token": ...}`) has no wrapper object to break.
+        wrappers = {leaf.at[:-1] for leaf in fields if len(leaf.at) > 1}
         cases = [(wrapper, raw) for wrapper in wrappers for raw in (None, "null")]
         for leaf in fields:
             if leaf.required:

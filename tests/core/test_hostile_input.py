@@ -175,7 +175,9 @@ def field_cases(endpoint: Endpoint) -> list[tuple[tuple[str, ...], str]]:
     assert endpoint.body_model is not None
     fields = leaves(endpoint.body_model)
     cases = [
-        (wrapper, raw) for wrapper in {leaf.at[:-1] for leaf in fields} for raw in WRAPPER_WRONG
+        (wrapper, raw)
+        for wrapper in {leaf.at[:-1] for leaf in fields if len(leaf.at) > 1}  # flat: none
+        for raw in WRAPPER_WRONG
     ]
     for leaf in fields:
         cases += [(leaf.at, raw) for raw in (LIST_WRONG if leaf.is_list else STRING_WRONG)]
@@ -208,6 +210,8 @@ async def test_unicode_edge_cases_in_fields_never_fail_the_server(
             for name, text in UNICODE.items():
                 raw = json.dumps([text[:32]] if leaf.is_list else text, ensure_ascii=False)
                 response = await send_raw(client, endpoint, world, with_raw(valid, leaf.at, raw))
+                if response.status_code == 204:
+                    continue
                 if response.status_code < 300:
                     # A new title gives the article a new slug: keep addressing it.
                     world.slug = response.json().get("article", {}).get("slug", world.slug)

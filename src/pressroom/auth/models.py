@@ -1,4 +1,4 @@
-"""Server-side sessions and the refresh tokens that extend them."""
+"""Server-side sessions, the refresh tokens that extend them, and mailed account tokens."""
 
 from __future__ import annotations
 
@@ -41,3 +41,21 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
+
+
+class AccountToken(Base):
+    """A single-use token mailed to a user (password reset, email verification), kept only as
+    its SHA-256. `fingerprint` binds it to the state it was issued for (the password hash, or
+    the email address): once that changes, the token no longer works."""
+
+    __tablename__ = "account_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_account_tokens_user_id", "user_id"),)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from pressroom.auth.account_tokens import MAX_TOKEN_LENGTH
 from pressroom.core.schemas import APIModel
+from pressroom.core.text import Line
+from pressroom.users.schemas import Email, Password
 
 
 class TokenResponse(BaseModel):
@@ -34,3 +37,40 @@ class SessionInfo(APIModel):
 
 class SessionsResponse(APIModel):
     sessions: list[SessionInfo]
+
+
+MailedToken = Annotated[
+    Line,
+    Field(
+        min_length=1,
+        max_length=MAX_TOKEN_LENGTH,
+        description="The `token` query parameter of the link in the mail.",
+    ),
+]
+
+
+class PasswordResetUser(APIModel):
+    email: Email
+
+
+class PasswordResetRequest(APIModel):
+    user: PasswordResetUser
+
+
+class PasswordResetConfirm(APIModel):
+    token: MailedToken
+    password: Password
+
+
+class VerifyEmailRequest(APIModel):
+    token: MailedToken
+
+
+class EmailVerification(APIModel):
+    email: str
+    verified: bool
+    verified_at: datetime | None
+
+
+class EmailVerificationResponse(APIModel):
+    email_verification: EmailVerification

@@ -333,6 +333,16 @@ class RateLimitSettings(BaseModel):
     article_creation_per_user: RateLimit = Field(
         default="30/hour", description="Articles created per user."
     )
+    password_reset_per_account: RateLimit = Field(
+        default="3/hour",
+        description="Password reset requests per email address (known or not).",
+    )
+    password_reset_per_ip: RateLimit = Field(
+        default="10/hour", description="Password reset requests per client IP."
+    )
+    verification_mail_per_user: RateLimit = Field(
+        default="3/hour", description="Verification mails a user may ask to be sent again."
+    )
     comment_creation_per_user: RateLimit = Field(
         default="60/10 minutes", description="Comments created per user."
     )
@@ -519,6 +529,88 @@ class MetricsSettings(BaseModel):
         return self.enabled and (self.token is not None or self.port is not None)
 
 
+class SmtpSecurity(StrEnum):
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"
+
+
+class MailSettings(BaseModel):
+    """Outgoing email (account mails: welcome, verification, password reset); see
+    docs/email.md. Without `smtp_host`, mails are written as `.eml` files to `<data dir>/mail`."""
+
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server to send through. Unset: every mail is written as an `.eml` "
+        "file to `<data dir>/mail/` instead (development; production warns at start).",
+    )
+    smtp_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="SMTP port. Default: 465 with `tls`, 587 with `starttls`, 25 with `none`.",
+    )
+    smtp_security: SmtpSecurity = Field(
+        default=SmtpSecurity.STARTTLS,
+        description="`starttls` (plain connection upgraded to TLS, refused if the server cannot), "
+        "`tls` (implicit TLS from the first byte, usually port 465) or `none` (no encryption: "
+        "only for a mail catcher on a private network).",
+    )
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login; unset sends without authentication."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds to connect to the SMTP server and for each of its replies; a "
+        "timeout fails the delivery, which the outbox retries with backoff.",
+    )
+    sender: str = Field(
+        default="Pressroom <no-reply@localhost>",
+        min_length=3,
+        description="`From` of every mail: `Name <address>` or a bare address.",
+    )
+    base_url: str = Field(
+        default="http://localhost:3000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Public URL of the frontend that the links in mails point to: "
+        "`{base_url}/reset-password?token=...` and `{base_url}/verify-email?token=...`.",
+    )
+    site_name: str = Field(
+        default="Pressroom", min_length=1, max_length=100, description="Name used in mails."
+    )
+    password_reset_lifetime_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long a password reset link works after it was asked for.",
+    )
+    verification_lifetime_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=300,
+        le=90 * 24 * 3600,
+        description="How long an email verification link works after it was sent.",
+    )
+
+    @field_validator("smtp_host", "smtp_port", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `PRESSROOM_MAIL__SMTP_USERNAME=` (as compose passes an unset `${VAR:-}`) means none.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def port(self) -> int:
+        if self.smtp_port is not None:
+            return self.smtp_port
+        return {SmtpSecurity.TLS: 465, SmtpSecurity.STARTTLS: 587}.get(self.smtp_security, 25)
+
+    def links(self, path: str, token: str) -> str:
+        """`{base_url}/{path}?token=...` (tokens are URL-safe base64)."""
+        return f"{self.base_url.rstrip('/')}/{path}?token={token}"
+
+
 class RelayMode(StrEnum):
     IN_PROCESS = "in_process"
     EXTERNAL = "external"
@@ -631,6 +723,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     tracing: TracingSettings = TracingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    mail: MailSettings = MailSettings()
     outbox: OutboxSettings = OutboxSettings()
 
     @property

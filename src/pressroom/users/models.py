@@ -30,6 +30,8 @@ class User(Base):
     # admin can undo) vanishes from every public answer as well.
     suspended_at: Mapped[datetime | None] = mapped_column(default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when the owner follows a verification link sent to `email`; cleared when it changes.
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         # Usernames and emails are ASCII (enforced by the API), so lower() folds alike everywhere.

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pressroom.users.models import User
 
 # What a caller's account needs: every credential lookup selects these, plus its own.
 ACCOUNT_COLUMNS = (User.id, User.username, User.email, User.bio, User.image, User.role)
+
+
+@cache
+def verification_state() -> Select[*tuple[Any, ...]]:
+    """The account's email and when it was verified (for a `Reader`)."""
+    return select(User.email, User.email_verified_at).where(User.id == bindparam("user_id"))
 
 
 class UserRepository:

@@ -78,6 +78,7 @@ class UserService:
             user.username = username
         if email is not None:
             user.email = email
+            user.email_verified_at = None  # the new address is not verified yet
         if "password" in sent and data.password is not None:
             user.password_hash = await self.passwords.hash(data.password)
         if "bio" in sent:

@@ -45,6 +45,9 @@ class Policies:
     registration: Policy
     article_creation: Policy
     comment_creation: Policy
+    password_reset_account: Policy
+    password_reset_ip: Policy
+    verification_mail: Policy
 
     @classmethod
     def from_settings(cls, settings: RateLimitSettings) -> Policies:
@@ -60,5 +63,12 @@ class Policies:
             ),
             comment_creation=Policy(
                 "comment-user", limits.parse(settings.comment_creation_per_user)
+            ),
+            password_reset_account=Policy(
+                "reset-account", limits.parse(settings.password_reset_per_account)
+            ),
+            password_reset_ip=Policy("reset-ip", limits.parse(settings.password_reset_per_ip)),
+            verification_mail=Policy(
+                "verify-user", limits.parse(settings.verification_mail_per_user)
             ),
         )
