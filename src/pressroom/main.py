@@ -21,6 +21,7 @@ from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
 from pressroom.core import docs
 from pressroom.core.background import BackgroundWrites
+from pressroom.core.broker import create_broker
 from pressroom.core.db import Database, create_engine
 from pressroom.core.db_watch import watch_database
 from pressroom.core.errors import install_error_handlers
@@ -68,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics.open(app.state.database.engine)
     app.state.background = BackgroundWrites()
     await app.state.ratelimiter.open()
+    await app.state.broker.open()
     if settings.server.freeze_gc:
         # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
         # caches) lives as long as the process: freezing it spares each full collection
@@ -88,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             gc.unfreeze()
         await app.state.background.drain()
         await app.state.ratelimiter.close()
+        await app.state.broker.close()
         if watch is not None:
             await watch.stop()
         await app.state.database.dispose()
@@ -126,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = Passwords(settings.auth)
     # Redis, when configured, is connected in the lifespan (`open`), never here.
     app.state.ratelimiter = RateLimiter(settings)
+    # Live updates between workers: Redis pub/sub when configured (core/broker.py).
+    app.state.broker = create_broker(settings)
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
