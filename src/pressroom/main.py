@@ -31,6 +31,10 @@ from pressroom.core.lifecycle import Lifecycle, draining_on_signals
 from pressroom.core.metrics.app import install_metrics
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
+from pressroom.live.repository import LiveReads
+from pressroom.live.router import router as live_router
+from pressroom.live.service import LiveService
+from pressroom.live.slots import StreamSlots
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
 from pressroom.users.router import router as users_router
@@ -63,6 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     app.state.tokens.load()  # generate the development key now, not mid-request
     app.state.database = Database(create_engine(settings))
+    # Live updates: each committed article or comment event goes to every worker's streams.
+    live = LiveService(LiveReads(app.state.database.engine), app.state.broker, settings.live)
+    app.state.database.commit_listeners.append(live.publish)
     if tracing is not None:
         tracing.start(app.state.database.engine)
     if metrics is not None:
@@ -131,6 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ratelimiter = RateLimiter(settings)
     # Live updates between workers: Redis pub/sub when configured (core/broker.py).
     app.state.broker = create_broker(settings)
+    app.state.live_slots = StreamSlots(
+        settings.live.max_streams_per_user, settings.live.max_streams_per_ip
+    )
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
@@ -142,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         admin_router,
         apikeys_router,
+        live_router,
     )
     for router in (*routers, auth_router):
         app.include_router(router, prefix="/api")

@@ -90,15 +90,19 @@ class Inbox:
         self._items.append(_CLOSED)
         self._ready.set()
 
-    async def __aiter__(self) -> AsyncIterator[bytes | None]:
-        while True:
-            while not self._items:
-                self._ready.clear()
-                await self._ready.wait()
-            item = self._items.popleft()
-            if isinstance(item, _Closed):
-                return
-            yield item
+    def __aiter__(self) -> Inbox:
+        return self
+
+    async def __anext__(self) -> bytes | None:
+        # No generator state: a reader cancelled while it waits can simply read again.
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._items[0]
+        if isinstance(item, _Closed):
+            raise StopAsyncIteration
+        self._items.popleft()
+        return item
 
 
 class _Fanout:
@@ -162,7 +166,7 @@ class MemoryBroker:
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[bytes | None]]:
         inbox = self._fanout.add(channel)
         try:
-            yield aiter(inbox)
+            yield inbox
         finally:
             self._fanout.remove(channel, inbox)
 
@@ -240,7 +244,7 @@ class RedisBroker:
         try:
             if first:
                 await self._send("subscribe", channel)
-            yield aiter(inbox)
+            yield inbox
         finally:
             if self._fanout.remove(channel, inbox):
                 await self._send("unsubscribe", channel)
