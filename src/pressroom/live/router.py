@@ -12,6 +12,7 @@ from pressroom.auth.dependencies import OPTIONAL_AUTH, OptionalCaller, caller_fr
 from pressroom.core.errors import AppError, Unauthorized, error_responses
 from pressroom.core.ratelimit import client_ip
 from pressroom.core.settings import Settings
+from pressroom.core.text import Line
 from pressroom.live.events import CHANNEL
 from pressroom.live.repository import LiveReads
 from pressroom.live.service import LiveService
@@ -73,11 +74,11 @@ async def stream_events(
     caller: OptionalCaller,
     service: LiveServiceDep,
     author: Annotated[
-        str | None,
+        Line | None,
         Query(max_length=64, description="Only events about articles by this username."),
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=64, description="Only events about articles with this tag.")
+        Line | None, Query(max_length=32, description="Only events about articles with this tag.")
     ] = None,
     feed: Annotated[
         bool,
@@ -97,7 +98,8 @@ async def stream_events(
         str | None,
         Query(
             alias="lastEventId",
-            max_length=20,
+            max_length=18,
+            pattern=r"^[0-9]+$",
             description="`Last-Event-ID` as a query parameter, for a first connection that "
             "cannot set headers.",
         ),
