@@ -30,6 +30,8 @@ from pressroom.core.lifecycle import Lifecycle, draining_on_signals
 from pressroom.core.metrics.app import install_metrics
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
+from pressroom.exports.gate import ExportGate
+from pressroom.exports.router import router as exports_router
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
 from pressroom.users.router import router as users_router
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = Passwords(settings.auth)
     # Redis, when configured, is connected in the lifespan (`open`), never here.
     app.state.ratelimiter = RateLimiter(settings)
+    # The exports this process streams: one per user, `exports.max_per_worker` in all.
+    app.state.exports = ExportGate(settings.exports.max_per_worker)
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
@@ -137,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         admin_router,
         apikeys_router,
+        exports_router,
     )
     for router in (*routers, auth_router):
         app.include_router(router, prefix="/api")
