@@ -84,6 +84,13 @@ class HeldStream:
         """Lets the app send one more chunk."""
         self._go.set()
 
+    async def advance(self, chunks: int) -> None:
+        """Lets the app send `chunks` more chunks, and waits until they have arrived."""
+        for _ in range(chunks):
+            self.chunk.clear()
+            self.step()
+            await asyncio.wait_for(self.chunk.wait(), 10)
+
     async def read_to_end(self) -> None:
         """Reads everything that is left, as fast as the app sends it."""
         self._free = True
