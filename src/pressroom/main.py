@@ -30,6 +30,7 @@ from pressroom.core.lifecycle import Lifecycle, draining_on_signals
 from pressroom.core.metrics.app import install_metrics
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import Settings
+from pressroom.exports import openapi as exports_openapi
 from pressroom.exports.gate import ExportGate
 from pressroom.exports.router import router as exports_router
 from pressroom.profiles.router import router as profiles_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Prometheus metrics (/metrics behind a token, or a port of their own): core/metrics.
     metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
+    exports_openapi.install(app)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from starlette.types import Message
 
 
 class HeldStream:
@@ -57,14 +58,14 @@ class HeldStream:
             "state": {},
         }
 
-    async def _receive(self) -> dict[str, Any]:
+    async def _receive(self) -> Message:
         if not self._requested:
             self._requested = True
             return {"type": "http.request", "body": b"", "more_body": False}
         await self._gone.wait()
         return {"type": "http.disconnect"}
 
-    async def _send(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.response_headers = {k.decode(): v.decode() for k, v in message["headers"]}

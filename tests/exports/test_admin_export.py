@@ -1,4 +1,4 @@
-"""`GET /api/admin/articles/export`: every article, for the `admin` scope only.
+"""`GET /api/admin/exports/articles`: every article, for the `admin` scope only.
 
 Who may call it is swept with every admin route in tests/test_function_access.py.
 """
@@ -12,7 +12,7 @@ from pressroom.exports import schemas
 from tests.exports.shapes import export_lines, of_type
 from tests.factories import assert_error, make_admin, make_article, register
 
-EXPORT = "/api/admin/articles/export"
+EXPORT = "/api/admin/exports/articles"
 
 
 async def test_every_article_is_exported_in_id_order_with_its_author(

@@ -20,7 +20,7 @@ from tests.exports.streams import HeldStream
 from tests.factories import Person, assert_error, make_admin, make_article, register
 
 EXPORT = "/api/user/export"
-ADMIN_EXPORT = "/api/admin/articles/export"
+ADMIN_EXPORT = "/api/admin/exports/articles"
 
 
 @pytest.fixture

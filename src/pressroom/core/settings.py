@@ -291,7 +291,7 @@ class ServerSettings(BaseModel):
 
 
 class ExportSettings(BaseModel):
-    """Streaming exports (`GET /api/user/export`, `GET /api/admin/articles/export`)."""
+    """Streaming exports (`GET /api/user/export`, `GET /api/admin/exports/articles`)."""
 
     batch_rows: int = Field(
         default=500,

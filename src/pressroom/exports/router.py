@@ -58,7 +58,7 @@ async def export_user(
 
 
 @router.get(
-    "/admin/articles/export",
+    "/admin/exports/articles",
     summary="Export every article as NDJSON (admin)",
     response_class=NDJSONResponse,
     responses={

@@ -110,4 +110,4 @@ class UserExportLine(
 class ArticlesExportLine(
     RootModel[Annotated[HeaderLine | ArticleLine | EndLine, Field(discriminator="type")]]
 ):
-    """One line of `GET /api/admin/articles/export`."""
+    """One line of `GET /api/admin/exports/articles`."""
