@@ -23,7 +23,9 @@ from pressroom.auth.passwords import Passwords
 from pressroom.core import migrations
 from pressroom.core.db import Database, create_engine
 from pressroom.core.settings import Settings
+from pressroom.exports.repository import LOCK_NAMESPACE
 from tests.conftest import base_settings, create_pg_database, drop_pg_database
+from tests.exports.test_one_at_a_time import EXPORT_LOCKS
 from tests.test_server_process import environment, free_port, running, wait_until_answering
 
 pytestmark = pytest.mark.slow
@@ -86,16 +88,17 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
 
 
 async def _database_state(url: str) -> tuple[int, int]:
-    """(the app's sessions inside a transaction, advisory locks held), seen from outside."""
+    """(the app's sessions inside a transaction, advisory locks held), seen from outside.
+
+    The liveness probe's `SELECT 1` (core/db_watch.py), every second, is not counted."""
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         busy = await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pressroom' "
-            "AND state IN ('active', 'idle in transaction')"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'pressroom' "
+            "AND state IN ('active', 'idle in transaction') AND query <> 'SELECT 1'"
         )
-        locks = await connection.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-        )
+        locks = await connection.fetchval(EXPORT_LOCKS, LOCK_NAMESPACE)
     finally:
         await connection.close()
     return busy, locks

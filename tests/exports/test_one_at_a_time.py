@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from pressroom.core.settings import Settings
 from pressroom.exports.gate import ExportGate
+from pressroom.exports.repository import LOCK_NAMESPACE
 from pressroom.main import create_app
 from tests.conftest import base_settings
 from tests.exports.shapes import export_lines, lines_of
@@ -20,6 +21,12 @@ from tests.exports.streams import HeldStream
 from tests.factories import Person, assert_error, make_admin, make_article, register
 
 EXPORT = "/api/user/export"
+# Export locks in this test's database: the server is shared with other test runs.
+EXPORT_LOCKS = (
+    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+    "WHERE l.locktype = 'advisory' AND d.datname = current_database() "
+    "AND l.classid = $1"
+)
 ADMIN_EXPORT = "/api/admin/exports/articles"
 
 
@@ -41,13 +48,11 @@ def running(app: FastAPI) -> int:
 
 
 async def pg_export_locks(app: FastAPI) -> int:
-    """Advisory locks held in the test database (Postgres), seen from outside the app."""
+    """Export locks held in the test database (Postgres), seen from outside the app."""
     url = app.state.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(url)
     try:
-        count: int = await connection.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-        )
+        count: int = await connection.fetchval(EXPORT_LOCKS, LOCK_NAMESPACE)
     finally:
         await connection.close()
     return count
