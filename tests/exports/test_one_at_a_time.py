@@ -236,3 +236,22 @@ async def test_a_database_failure_mid_export_ends_it_with_an_incomplete_last_lin
     assert checked_out(app) == 0
     assert await pg_export_locks(app) == 0
     export_lines(await client.get(EXPORT, headers=alice.auth))
+
+
+async def test_the_exports_connection_goes_back_to_the_pool_fit_for_writing(
+    database_url: str, tmp_path: Path
+) -> None:
+    # One connection in the pool: the export's read-only, repeatable-read connection is the
+    # very one the next write gets.
+    one_connection = {"pool_size": 1, "max_overflow": 0}
+    application = create_app(base_settings(tmp_path, database_url, database=one_connection))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            alice = await writer(http, articles=1)
+            export_lines(await http.get(EXPORT, headers=alice.auth))
+
+            await make_article(http, alice, title="Written after the export")
+            lines = export_lines(await http.get(EXPORT, headers=alice.auth))
+
+    assert "Written after the export" in [line.get("title") for line in lines]
