@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,7 +27,13 @@ from pressroom.core.settings import Settings
 from pressroom.exports.repository import LOCK_NAMESPACE
 from tests.conftest import base_settings, create_pg_database, drop_pg_database
 from tests.exports.test_one_at_a_time import EXPORT_LOCKS
-from tests.test_server_process import environment, free_port, running, wait_until_answering
+from tests.test_server_process import (
+    STOP_SECONDS,
+    environment,
+    free_port,
+    running,
+    wait_until_answering,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -132,13 +139,9 @@ def wait_for(check: object, expected: object, seconds: float = 2.0) -> object:
         time.sleep(0.05)
 
 
-def test_a_client_that_hangs_up_mid_export_frees_the_connection_and_lock_at_once(
-    seeded: tuple[str, str, str], tmp_path: Path
-) -> None:
-    url, email, password = seeded
+def serve(url: str, tmp_path: Path) -> tuple[list[str], dict[str, str], str]:
+    """`pressroom serve` on a free port: (command, environment, base URL)."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
     env = environment(
         PRESSROOM_DATA_DIR=str(tmp_path / "data"),
         PRESSROOM_DATABASE__URL=url,
@@ -147,10 +150,24 @@ def test_a_client_that_hangs_up_mid_export_frees_the_connection_and_lock_at_once
         PRESSROOM_RATE_LIMIT__ENABLED="false",
     )
     command = [sys.executable, "-m", "pressroom", "serve", "--port", str(port)]
+    return command, env, f"http://127.0.0.1:{port}"
+
+
+def log_in(http: httpx.Client, email: str, password: str) -> dict[str, str]:
+    login = http.post("/api/users/login", json={"user": {"email": email, "password": password}})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Token {login.json()['user']['token']}"}
+
+
+def test_a_client_that_hangs_up_mid_export_frees_the_connection_and_lock_at_once(
+    seeded: tuple[str, str, str], tmp_path: Path
+) -> None:
+    url, email, password = seeded
+    command, env, base = serve(url, tmp_path)
+    log = tmp_path / "server.log"
     with running(command, env, log) as process, httpx.Client(base_url=base, timeout=10) as http:
         wait_until_answering(base, process, log)
-        login = http.post("/api/users/login", json={"user": {"email": email, "password": password}})
-        auth = {"Authorization": f"Token {login.json()['user']['token']}"}
+        auth = log_in(http, email, password)
         assert database_state(url) == (0, 0)
 
         with (
@@ -180,3 +197,30 @@ def test_a_client_that_hangs_up_mid_export_frees_the_connection_and_lock_at_once
     end = orjson.loads(again.content.splitlines()[-1])
     assert end == {"type": "end", "complete": True, "lines": ARTICLES}
     assert "Traceback" not in log.read_text()
+
+
+def test_a_stopping_server_ends_a_running_export_with_an_incomplete_last_line(
+    seeded: tuple[str, str, str], tmp_path: Path
+) -> None:
+    url, email, password = seeded
+    command, env, base = serve(url, tmp_path)
+    log = tmp_path / "server.log"
+    with running(command, env, log) as process, httpx.Client(base_url=base, timeout=10) as http:
+        wait_until_answering(base, process, log)
+        auth = log_in(http, email, password)
+        with http.stream("GET", EXPORT, headers=auth) as stream:
+            lines = stream.iter_lines()
+            first = [next(lines) for _ in range(10)]
+            process.send_signal(signal.SIGTERM)
+            rest = list(lines)
+        code = process.wait(STOP_SECONDS)
+
+    assert orjson.loads(first[0])["type"] == "export"
+    end = orjson.loads(rest[-1])
+    assert end["type"] == "end"
+    assert end["complete"] is False
+    assert end["reason"] == "the server is shutting down"
+    assert end["lines"] == len(first) + len(rest) - 2 < ARTICLES
+    assert code == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+    assert database_state(url) == (0, 0)
