@@ -255,3 +255,33 @@ async def test_the_exports_connection_goes_back_to_the_pool_fit_for_writing(
             lines = export_lines(await http.get(EXPORT, headers=alice.auth))
 
     assert "Written after the export" in [line.get("title") for line in lines]
+
+
+async def test_an_export_reads_one_snapshot_taken_when_it_starts(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    alice = await writer(client, articles=2)
+    bob = await register(client, "bob")
+    stream = await held(app, alice)  # the first line sent: the snapshot is taken
+
+    # Written while the export runs: after its snapshot, so not in it.
+    late = await make_article(client, alice, title="Too late")
+    await client.post("/api/profiles/bob/follow", headers=alice.auth)
+    updated = await client.put(
+        "/api/user", json={"user": {"bio": "changed mid-export"}}, headers=alice.auth
+    )
+    assert updated.status_code == 200, updated.text
+    await stream.read_to_end()
+
+    lines = lines_of(bytes(stream.body))
+    assert [line["title"] for line in lines if line["type"] == "article"] == [
+        "Article 0",
+        "Article 1",
+    ]
+    assert late["slug"] not in stream.body.decode()
+    assert [line for line in lines if line["type"] == "follow"] == []
+    assert lines[1]["bio"] is None
+    assert bob.username not in stream.body.decode()
+    # The next export sees it all.
+    again = export_lines(await client.get(EXPORT, headers=alice.auth))
+    assert [line["title"] for line in again if line["type"] == "article"][-1] == "Too late"

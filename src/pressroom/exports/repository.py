@@ -65,9 +65,11 @@ class Snapshot:
                     return None
             else:
                 # The engine leaves SQLite's driver in autocommit (see core.db): open the
-                # read transaction by hand; SQLAlchemy's rollback ends it.
+                # read transaction by hand; SQLAlchemy's rollback ends it. A deferred BEGIN
+                # takes its snapshot at the first read: take it now, as Postgres does.
                 await connection.begin()
                 await connection.exec_driver_sql("BEGIN")
+                await connection.exec_driver_sql("SELECT 1 FROM users LIMIT 1")
         except BaseException:
             await snapshot.close()
             raise
