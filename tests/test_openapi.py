@@ -24,7 +24,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     if path.startswith("/api/")
     for method, operation in item.items()
 }
-ERROR_CODES = {"400", "401", "403", "404", "409", "422", "429"}
+ERROR_CODES = {"400", "401", "403", "404", "409", "422", "429", "503"}
+# Streamed as NDJSON: each line is typed (OpenAPI 3.2 `itemSchema`), the body is a string.
+NDJSON = "application/x-ndjson"
+NDJSON_OPERATIONS = {"GET /api/user/export", "GET /api/admin/exports/articles"}
 # The OAuth2 token endpoints take forms (RFC 6749), everything else JSON.
 FORM = "application/x-www-form-urlencoded"
 FORM_BODIES = {"POST /api/auth/token", "POST /api/auth/refresh"}
@@ -73,6 +76,10 @@ def test_the_success_response_is_typed(name: str) -> None:
         assert "content" not in response
     elif name in EVENT_STREAMS:
         assert response["content"]["text/event-stream"]["schema"] == {"type": "string"}
+    elif name in NDJSON_OPERATIONS:
+        assert list(response["content"]) == [NDJSON], name
+        line = _component(response["content"][NDJSON]["itemSchema"]["$ref"])
+        assert line["discriminator"]["propertyName"] == "type"
     else:
         assert _component(_json_schema(response)["$ref"])["type"] == "object"
 

@@ -35,6 +35,9 @@ from pressroom.core.outbox import Handlers
 from pressroom.core.outbox.relay import Relay
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import RelayMode, Settings
+from pressroom.exports import openapi as exports_openapi
+from pressroom.exports.gate import ExportGate
+from pressroom.exports.router import router as exports_router
 from pressroom.jobs import event_handlers
 from pressroom.live.repository import LiveReads
 from pressroom.live.router import router as live_router
@@ -164,6 +167,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live_slots = StreamSlots(
         settings.live.max_streams_per_user, settings.live.max_streams_per_ip
     )
+    # The exports this process streams: one per user, `exports.max_per_worker` in all.
+    app.state.exports = ExportGate(settings.exports.max_per_worker)
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
@@ -176,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_router,
         apikeys_router,
         live_router,
+        exports_router,
     )
     for router in (*routers, auth_router, recovery_router):
         app.include_router(router, prefix="/api")
@@ -186,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Prometheus metrics (/metrics behind a token, or a port of their own): core/metrics.
     metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
+    exports_openapi.install(app)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)

@@ -290,6 +290,32 @@ class ServerSettings(BaseModel):
     )
 
 
+class ExportSettings(BaseModel):
+    """Streaming exports (`GET /api/user/export`, `GET /api/admin/exports/articles`)."""
+
+    batch_rows: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Rows fetched from the database cursor at a time, and sent as one chunk: "
+        "memory per export stays about this many rows, whatever the export's size.",
+    )
+    max_per_worker: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Exports one server process streams at once; more are refused with 503. "
+        "Each holds a database connection for its whole length: keep it below the pool size.",
+    )
+    retry_after_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="`Retry-After` sent when an export is refused because one is already "
+        "running (409) or the process is at `max_per_worker` (503).",
+    )
+
+
 def _rate_limit(value: str) -> str:
     try:
         if limits.parse(value).amount < 1:
@@ -808,6 +834,7 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     outbox: OutboxSettings = OutboxSettings()
     live: LiveSettings = LiveSettings()
+    exports: ExportSettings = ExportSettings()
 
     @property
     def is_production(self) -> bool:
