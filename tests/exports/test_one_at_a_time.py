@@ -222,7 +222,8 @@ async def test_a_database_failure_mid_export_ends_it_with_an_incomplete_last_lin
     try:
         ended = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = 'pressroom' AND state = 'idle in transaction'"
+            "WHERE datname = current_database() AND application_name = 'pressroom' "
+            "AND state = 'idle in transaction'"
         )
     finally:
         await admin.close()

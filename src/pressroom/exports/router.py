@@ -15,15 +15,22 @@ from pressroom.exports.streaming import ExportResponse, NDJSONResponse
 
 router = APIRouter(tags=["exports"])
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+}
 _REFUSED: dict[int | str, dict[str, Any]] = {
     409: {
         "model": ErrorEnvelope,
-        "description": "An export of this account is already running (`Retry-After` says "
-        "when to try again)",
+        "description": "An export of this account is already running",
+        "headers": _RETRY_AFTER,
     },
     503: {
         "model": ErrorEnvelope,
-        "description": "This server streams its maximum of exports; retry after `Retry-After`",
+        "description": "This server streams its maximum of exports at once",
+        "headers": _RETRY_AFTER,
     },
 }
 
@@ -51,8 +58,9 @@ def _streamed(line: type[Any], what: str) -> dict[int | str, dict[str, Any]]:
 async def export_user(
     request: Request, caller: CurrentCaller, service: ExportServiceDep
 ) -> Response:
-    """Streamed from one consistent snapshot of the database. One export at a time per
-    account: a second one while the first runs is refused with 409."""
+    """Streamed from one consistent snapshot of the database (docs/export.md). One export at
+    a time per account: a second one while the first runs is refused with 409. The export is
+    complete only if its last line is `{"type": "end", "complete": true, ...}`."""
     export = await service.user_export(caller.id)
     return ExportResponse(export, request.app.state.lifecycle.closing)
 
