@@ -753,14 +753,15 @@ class LiveSettings(BaseModel):
         default=5,
         ge=1,
         le=1000,
-        description="Concurrent event streams and live sockets one signed-in user may hold (per "
-        "worker without Redis, for the whole fleet with it).",
+        description="Concurrent event streams and live sockets one signed-in user may hold, "
+        "counted in each worker process.",
     )
     max_streams_per_ip: int = Field(
         default=20,
         ge=1,
         le=10_000,
-        description="Concurrent anonymous event streams and live sockets per client IP.",
+        description="Concurrent anonymous event streams and live sockets per client IP, counted "
+        "in each worker process.",
     )
     subscriber_buffer: int = Field(
         default=1000,
