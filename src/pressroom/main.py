@@ -21,6 +21,8 @@ from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
 from pressroom.core import docs
 from pressroom.core.background import BackgroundWrites
+from pressroom.core.cache import create_cache
+from pressroom.core.cache.middleware import CachedReads
 from pressroom.core.db import Database, create_engine
 from pressroom.core.db_watch import watch_database
 from pressroom.core.errors import install_error_handlers
@@ -67,6 +69,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if metrics is not None:
         metrics.open(app.state.database.engine)
     app.state.background = BackgroundWrites()
+    if app.state.cache is not None:
+        await app.state.cache.open()
+        # Every commit bumps the cache versions of what it changed (core/cache/versions.py).
+        app.state.database.commit_listeners.append(app.state.cache.invalidate)
     await app.state.ratelimiter.open()
     if settings.server.freeze_gc:
         # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
@@ -88,6 +94,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             gc.unfreeze()
         await app.state.background.drain()
         await app.state.ratelimiter.close()
+        if app.state.cache is not None:
+            await app.state.cache.close()
         if watch is not None:
             await watch.stop()
         await app.state.database.dispose()
@@ -147,6 +155,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Prometheus metrics (/metrics behind a token, or a port of their own): core/metrics.
     metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
+    # Cached reads and ETags (core/cache), inside the rate limits and the hardening layer.
+    app.state.cache = create_cache(settings)
+    app.add_middleware(CachedReads, cache=app.state.cache)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)
