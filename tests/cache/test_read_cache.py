@@ -19,6 +19,8 @@ import pytest
 import redis
 from fastapi import FastAPI
 
+from pressroom.core.cache import create_cache
+from pressroom.core.cache.store import MemoryStore, RedisStore
 from pressroom.core.settings import Settings
 from pressroom.main import create_app
 from tests.conftest import IN_CI, StatementLog, base_settings
@@ -235,3 +237,23 @@ async def test_a_cache_that_is_down_is_bypassed(
     assert "etag" in after.headers
     warnings = [r for r in caplog.records if "cache unavailable" in r.getMessage()]
     assert len(warnings) == 1  # once per outage, not once per request
+
+
+# ---------------------------------------------------------------- which store
+def test_the_store_follows_the_settings(tmp_path: Path) -> None:
+    memory = create_cache(base_settings(tmp_path))
+    shared = create_cache(base_settings(tmp_path, redis={"url": REDIS_URL}))
+    off = create_cache(base_settings(tmp_path, cache={"enabled": False}))
+
+    assert isinstance(getattr(memory, "store", None), MemoryStore)
+    assert isinstance(getattr(shared, "store", None), RedisStore)
+    assert off is None
+
+
+def test_several_workers_without_redis_keep_no_in_process_cache(tmp_path: Path) -> None:
+    # Each worker would keep answers the other workers' writes never invalidate.
+    several = base_settings(tmp_path, server={"workers": 4})
+    forced = base_settings(tmp_path, server={"workers": 4}, cache={"in_process_with_workers": True})
+
+    assert create_cache(several) is None
+    assert create_cache(forced) is not None
