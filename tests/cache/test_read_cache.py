@@ -257,3 +257,34 @@ def test_several_workers_without_redis_keep_no_in_process_cache(tmp_path: Path) 
 
     assert create_cache(several) is None
     assert create_cache(forced) is not None
+
+
+# ---------------------------------------------------------------- two workers, one Redis
+@pytest.fixture
+async def second_worker(
+    settings: Settings, store: dict[str, Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app on the same database and the same Redis, as a second worker would be."""
+    if not store:
+        pytest.skip("in-process caches are per worker; this checks the shared one")
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+async def test_a_write_on_one_worker_shows_on_another(
+    client: httpx.AsyncClient, second_worker: httpx.AsyncClient
+) -> None:
+    alice = await register(client, "alice")
+    slug = (await make_article(client, alice))["slug"]
+    path = f"/api/articles/{slug}"
+    first = await client.get(path)
+    from_the_other = await second_worker.get(path)  # stored by the first worker
+
+    await client.put(path, json={"article": {"body": "edited"}}, headers=alice.auth)
+    after = await second_worker.get(path)
+
+    assert from_the_other.content == first.content
+    assert after.json()["article"]["body"] == "edited"
