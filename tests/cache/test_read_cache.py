@@ -288,3 +288,21 @@ async def test_a_write_on_one_worker_shows_on_another(
 
     assert from_the_other.content == first.content
     assert after.json()["article"]["body"] == "edited"
+
+
+async def test_a_damaged_entry_is_a_miss(client: httpx.AsyncClient, store: dict[str, Any]) -> None:
+    if not store:
+        pytest.skip("only a shared store can hold what another program wrote")
+    alice = await register(client, "alice")
+    slug = (await make_article(client, alice))["slug"]
+    path = f"/api/articles/{slug}"
+    first = await client.get(path)
+    key = f"{store['redis']['key_prefix']}:cache:a:{path}?"
+    with redis.Redis.from_url(REDIS_URL, socket_timeout=2) as direct:
+        assert direct.exists(key)
+        direct.set(key, b"not an entry")
+
+    again = await client.get(path)
+
+    assert again.status_code == 200
+    assert again.content == first.content

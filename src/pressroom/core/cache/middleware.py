@@ -122,13 +122,11 @@ class CachedReads:
                 values = await cache.store.get_many([*depends_on, key])
                 if values is not None:
                     stamp = b" ".join(value or b"0" for value in values[:-1])
-                    entry = values[-1]
-                    if entry is not None:
-                        entry_stamp, etag, body = entry.split(b"\n", 2)
-                        if entry_stamp == stamp:
-                            scope["route"] = self.routes.get(name)
-                            await _answer(send, etag, body, PUBLIC, condition)
-                            return
+                    entry = values[-1].split(b"\n", 2) if values[-1] is not None else ()
+                    if len(entry) == 3 and entry[0] == stamp:
+                        scope["route"] = self.routes.get(name)
+                        await _answer(send, entry[1], entry[2], PUBLIC, condition)
+                        return
         fresh = await self._through_app(scope, receive, send, personal, condition)
         if fresh is None or key is None or stamp is None or cache is None:
             return  # not a 200, not anonymous, or the cache is off or down
