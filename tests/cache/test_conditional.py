@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from pressroom.core.cache import versions
 from pressroom.core.cache.middleware import etag_of, none_match
 from tests.factories import Person, make_article, make_comment, register
 
@@ -138,3 +141,15 @@ def test_an_etag_is_a_weak_tag_of_the_content() -> None:
     assert etag_of(b"{}") == etag_of(b"{}")
     assert etag_of(b"{}") != etag_of(b"[]")
     assert etag_of(b"{}").startswith(b'W/"')
+
+
+def test_every_invalidating_kind_bumps_a_counter() -> None:
+    payloads: dict[str, Any] = {
+        "article": {"slug": "s"},
+        "slug": "s",
+        "username": "u",
+        "previous_username": "u",
+    }
+    for kind in versions.KINDS:
+        assert versions.changed_by(kind, payloads), kind
+    assert versions.changed_by("profile.followed", payloads) == []
