@@ -16,7 +16,6 @@ metrics), which see a cached answer like any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from hashlib import sha256
 from typing import Any
 
@@ -49,17 +48,6 @@ def none_match(header: bytes, etag: bytes) -> bool:
     return any(part.strip().removeprefix(b"W/") == opaque for part in header.split(b","))
 
 
-# The route template each family's path matches: a cached answer is labelled with it (metrics).
-TEMPLATES = {
-    "tags": "/api/tags",
-    "articles": "/api/articles",
-    "feed": "/api/articles/feed",
-    "article": "/api/articles/{slug}",
-    "comments": "/api/articles/{slug}/comments",
-    "profile": "/api/profiles/{username}",
-}
-
-
 def family(path: str) -> tuple[str, list[str] | None] | None:
     """The read family of an API path, and the counters its cached answer depends on (None:
     answers are never cached); None for paths this layer leaves alone."""
@@ -88,13 +76,12 @@ def _pack(stamp: bytes, etag: bytes, body: bytes) -> bytes:
 
 
 class CachedReads:
-    def __init__(self, app: ASGIApp, cache: Cache | None, routes: Sequence[Any] = ()) -> None:
+    def __init__(self, app: ASGIApp, cache: Cache | None) -> None:
         self.app = app
         self.cache = cache
-        # The app's routes (filled in before the first request), so that a cached answer
-        # carries the route a fresh one would match: metrics label it alike.
-        self.app_routes = routes
-        self._routes: dict[str, Any] | None = None
+        # The route each family matched (learnt from the first request routed), so that a
+        # cached answer carries it: metrics label it like a fresh one.
+        self.routes: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -128,21 +115,12 @@ class CachedReads:
                         await _answer(send, entry[1], entry[2], PUBLIC, condition)
                         return
         fresh = await self._through_app(scope, receive, send, personal, condition)
+        if name not in self.routes and scope.get("route") is not None:
+            self.routes[name] = scope["route"]
         if fresh is None or key is None or stamp is None or cache is None:
             return  # not a 200, not anonymous, or the cache is off or down
         if len(fresh) <= cache.max_entry_bytes:
             await cache.store.set(key, _pack(stamp, etag_of(fresh), fresh))
-
-    @property
-    def routes(self) -> dict[str, Any]:
-        if self._routes is None:
-            by_path = {
-                getattr(route, "path", None): route
-                for route in self.app_routes
-                if "GET" in (getattr(route, "methods", None) or ())
-            }
-            self._routes = {name: by_path.get(path) for name, path in TEMPLATES.items()}
-        return self._routes
 
     async def _through_app(
         self, scope: Scope, receive: Receive, send: Send, personal: bool, condition: bytes | None
