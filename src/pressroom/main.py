@@ -23,6 +23,8 @@ from pressroom.comments.router import router as comments_router
 from pressroom.core import docs
 from pressroom.core.background import BackgroundWrites
 from pressroom.core.broker import create_broker
+from pressroom.core.cache import create_cache
+from pressroom.core.cache.middleware import CachedReads
 from pressroom.core.db import Database, create_engine
 from pressroom.core.db_watch import watch_database
 from pressroom.core.errors import install_error_handlers
@@ -67,26 +69,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     tracing = app.state.tracing
     metrics = app.state.metrics
-    if settings.has_generated_secret():
-        logger.warning(
-            "no PRESSROOM_AUTH__JWT_SECRET set: using a generated key kept in %s "
-            "(fine for development, refused in production)",
-            settings.data_dir,
-        )
-    for warning in mail_warnings(settings):
-        logger.warning(warning)
+    _warn_about(settings)
     app.state.tokens.load()  # generate the development key now, not mid-request
     app.state.database = Database(create_engine(settings))
-    # What the outbox relay calls for each event kind (mails ...): see jobs.py.
-    app.state.event_handlers = event_handlers(settings, app.state.database)
-    # Live updates: each committed article or comment event goes to every worker's streams.
-    live = LiveService(LiveReads(app.state.database.engine), app.state.broker, settings.live)
-    app.state.database.commit_listeners.append(live.publish)
+    _listen_to_commits(app, settings)
     if tracing is not None:
         tracing.start(app.state.database.engine)
     if metrics is not None:
         metrics.open(app.state.database.engine)
     app.state.background = BackgroundWrites()
+    if app.state.cache is not None:
+        await app.state.cache.open()
     await app.state.ratelimiter.open()
     await app.state.broker.open()
     if settings.server.freeze_gc:
@@ -113,6 +106,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.background.drain()
         await app.state.ratelimiter.close()
         await app.state.broker.close()
+        if app.state.cache is not None:
+            await app.state.cache.close()
         if watch is not None:
             await watch.stop()
         await app.state.database.dispose()
@@ -120,6 +115,31 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             tracing.stop()
         if metrics is not None:
             metrics.close()
+
+
+def _warn_about(settings: Settings) -> None:
+    """Log what is fine for development but not for production."""
+    if settings.has_generated_secret():
+        logger.warning(
+            "no PRESSROOM_AUTH__JWT_SECRET set: using a generated key kept in %s "
+            "(fine for development, refused in production)",
+            settings.data_dir,
+        )
+    for warning in mail_warnings(settings):
+        logger.warning(warning)
+
+
+def _listen_to_commits(app: FastAPI, settings: Settings) -> None:
+    """What happens after a commit that recorded outbox events (besides waking the relay)."""
+    database: Database = app.state.database
+    # What the outbox relay calls for each event kind (mails ...): see jobs.py.
+    app.state.event_handlers = event_handlers(settings, database)
+    if app.state.cache is not None:
+        # Every commit bumps the cache versions of what it changed (core/cache/versions.py).
+        database.commit_listeners.append(app.state.cache.invalidate)
+    # Live updates: each committed article or comment event goes to every worker's streams.
+    live = LiveService(LiveReads(database.engine), app.state.broker, settings.live)
+    database.commit_listeners.append(live.publish)
 
 
 def _start_relay(database: Database, settings: Settings, handlers: Handlers) -> Relay | None:
@@ -193,6 +213,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
     exports_openapi.install(app)
+    # Cached reads and ETags (core/cache), inside the rate limits and the hardening layer.
+    app.state.cache = create_cache(settings)
+    app.add_middleware(CachedReads, cache=app.state.cache)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)

@@ -96,12 +96,13 @@ class DatabaseSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
-    """Redis, optional: shares rate limit budgets between workers; see docs/rate-limits.md."""
+    """Redis, optional: shares rate limit budgets and the read cache between workers; see
+    docs/rate-limits.md and docs/caching.md."""
 
     url: SecretStr | None = Field(
         default=None,
-        description="`redis://host:6379/0`: rate limits shared by every worker and machine. Unset, "
-        "each worker counts on its own in memory.",
+        description="`redis://host:6379/0`: rate limits and the read cache shared by every "
+        "worker and machine. Unset, each worker counts and caches on its own in memory.",
     )
     key_prefix: str = Field(
         default="pressroom",
@@ -799,6 +800,49 @@ class LiveSettings(BaseModel):
     )
 
 
+class CacheSettings(BaseModel):
+    """The read cache and conditional requests; see docs/caching.md."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Cache anonymous answers of public reads (articles, lists, comments, "
+        "profiles, tags): in Redis when `REDIS__URL` is set, in this process otherwise. ETags "
+        "and 304 answers work either way.",
+    )
+    ttl_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=86_400,
+        description="Longest life of a cached answer. Writes invalidate what they change at "
+        "once; the TTL only bounds what an invalidation lost to a cache outage could leave.",
+    )
+    max_entries: int = Field(
+        default=10_000,
+        ge=1,
+        le=10_000_000,
+        description="In-process cache only: answers kept, least recently used dropped first.",
+    )
+    max_entry_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=16 * 1_048_576,
+        description="Answers larger than this are not cached.",
+    )
+    retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="After Redis fails, seconds of reading straight from the database before "
+        "trying the cache again.",
+    )
+    in_process_with_workers: bool = Field(
+        default=False,
+        description="Keep the in-process cache when `SERVER__WORKERS` > 1 and no Redis is set. "
+        "Each worker then sees other workers' writes only when its entries expire "
+        "(`TTL_SECONDS`); off by default, which turns the cache off in that case.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PRESSROOM_",
@@ -836,6 +880,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     live: LiveSettings = LiveSettings()
     exports: ExportSettings = ExportSettings()
+    cache: CacheSettings = CacheSettings()
 
     @property
     def is_production(self) -> bool:
