@@ -29,7 +29,7 @@ PG_ADMIN_DSN = os.environ.get("PRESSROOM_TEST_PG_DSN", "postgresql://postgres@12
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_SECRET = "test-secret-" + "x" * 40
 TABLES = (
-    "outbox_events, audit_log, api_keys, refresh_tokens, sessions, "
+    "processed_events, outbox_events, audit_log, api_keys, refresh_tokens, sessions, "
     "comments, favorites, article_tags, articles, follows, tags, users"
 )
 BACKENDS = ["sqlite", "postgres"]
@@ -38,7 +38,9 @@ BACKENDS = ["sqlite", "postgres"]
 def base_settings(data_dir: Path, database_url: str | None = None, **extra: Any) -> Settings:
     """Rate limits are off (tests register many users from one address, and a production
     profile may run so when forced): rate limit tests switch them on with
-    `rate_limit={"enabled": True, ...}`."""
+    `rate_limit={"enabled": True, ...}`. No outbox relay runs inside the app (its background
+    writes would mingle with what a test counts): relay tests start one themselves, or pass
+    `outbox={"relay": "in_process"}`."""
     return Settings(
         _env_file=None,
         data_dir=data_dir,
@@ -49,6 +51,7 @@ def base_settings(data_dir: Path, database_url: str | None = None, **extra: Any)
             "allow_disabled_in_production": True,
             **extra.pop("rate_limit", {}),
         },
+        outbox={"relay": "external", **extra.pop("outbox", {})},
         **extra,
     )
 

@@ -1,4 +1,4 @@
-"""The `pressroom` command: serve, migrate, seed, create-admin, openapi, settings-reference."""
+"""The `pressroom` command: serve, worker, migrate, seed, create-admin, openapi, settings."""
 
 from __future__ import annotations
 
@@ -96,6 +96,53 @@ def serve(
 
 def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
     sys.exit(0)
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then exit (for scripts).")
+    ] = False,
+) -> None:
+    """Deliver outbox events to their handlers: background jobs for the fleet.
+
+    Run one or more next to API processes started with PRESSROOM_OUTBOX__RELAY=external.
+    SIGTERM or SIGINT: the batch in hand is finished, then the process exits 0.
+    """
+    import asyncio
+
+    from pressroom.core.observability.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings)
+    asyncio.run(_work(settings, once=once))
+
+
+async def _work(settings: Settings, *, once: bool) -> None:
+    import asyncio
+
+    from pressroom.core.db import Database, create_engine
+    from pressroom.core.outbox.relay import Relay
+    from pressroom.jobs import event_handlers
+
+    log = logging.getLogger("pressroom.worker")
+    database = Database(create_engine(settings))
+    relay = Relay(database, event_handlers(settings, database), settings.outbox)
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, relay.stop_soon)
+    try:
+        if once:
+            delivered = await relay.drain()
+            log.info("outbox worker: %d events handled, none due now", delivered)
+        else:
+            log.info("outbox worker started: delivering events from %s", _safe_url(settings))
+            await relay.run()
+            log.info("outbox worker stopped")
+    finally:
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(stop_signal)
+        await database.dispose()
 
 
 @app.command()

@@ -28,8 +28,10 @@ from pressroom.core.hardening import install_http_hardening
 from pressroom.core.health import install_health
 from pressroom.core.lifecycle import Lifecycle, draining_on_signals
 from pressroom.core.metrics.app import install_metrics
+from pressroom.core.outbox.relay import Relay
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
-from pressroom.core.settings import Settings
+from pressroom.core.settings import RelayMode, Settings
+from pressroom.jobs import event_handlers
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
 from pressroom.users.router import router as users_router
@@ -80,12 +82,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watch = watch_database(
             app.state.database.engine, interval=db.probe_interval, timeout=db.probe_timeout
         )
+    relay = app.state.relay = _start_relay(app.state.database, settings)
     try:
         with draining_on_signals(app.state.lifecycle, settings.drain_seconds):
             yield
     finally:
         if settings.server.freeze_gc:
             gc.unfreeze()
+        if relay is not None:
+            await relay.stop(settings.server.shutdown_grace_seconds)
         await app.state.background.drain()
         await app.state.ratelimiter.close()
         if watch is not None:
@@ -95,6 +100,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             tracing.stop()
         if metrics is not None:
             metrics.close()
+
+
+def _start_relay(database: Database, settings: Settings) -> Relay | None:
+    """The outbox relay of this process, unless `pressroom worker` processes deliver."""
+    if settings.outbox.relay is not RelayMode.IN_PROCESS:
+        return None
+    relay = Relay(database, event_handlers(settings, database), settings.outbox)
+    # Woken by each commit that recorded events, so delivery follows the request at once.
+    database.commit_listeners.append(relay.on_commit)
+    relay.start()
+    return relay
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

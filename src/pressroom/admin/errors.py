@@ -1,4 +1,4 @@
-from pressroom.core.errors import AppError
+from pressroom.core.errors import AppError, NotFound
 
 
 class CannotActOnSelf(AppError):
@@ -7,3 +7,8 @@ class CannotActOnSelf(AppError):
     status_code = 409
     field = "user"
     message = "cannot suspend or delete your own account"
+
+
+class DeadLetterNotFound(NotFound):
+    field = "outbox_event"
+    message = "no dead letter with this id"

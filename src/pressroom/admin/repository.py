@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
@@ -13,6 +14,8 @@ from sqlalchemy.orm import aliased
 from pressroom.admin.models import AuditRecord
 from pressroom.articles.models import Article, Counter
 from pressroom.comments.models import Comment
+from pressroom.core.models import utcnow
+from pressroom.core.outbox import OutboxEvent
 from pressroom.users.models import User
 
 UserStatus = Literal["active", "suspended", "deleted"]
@@ -60,6 +63,32 @@ class CommentTarget:
     slug: str
     author: str
     article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An outbox event the relay gave up on; its payload stays out of admin answers."""
+
+    id: int
+    key: str
+    kind: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    dead_at: datetime | None
+
+
+_DEAD_LETTER_COLUMNS = (
+    OutboxEvent.id,
+    OutboxEvent.key,
+    OutboxEvent.kind,
+    OutboxEvent.attempts,
+    OutboxEvent.last_error,
+    OutboxEvent.created_at,
+    OutboxEvent.next_attempt_at,
+    OutboxEvent.dead_at,
+)
 
 
 class AdminRepository:
@@ -178,3 +207,41 @@ class AdminRepository:
         if rows:
             return [(row[0], row[1]) for row in rows], int(rows[0][2])
         return [], int(await self.session.scalar(count) or 0) if offset else 0
+
+    # ------------------------------------------------------------ outbox dead letters
+    async def dead_letters_page(self, *, limit: int, offset: int) -> tuple[list[DeadLetter], int]:
+        """A page of dead letters, most recently dead first, and their total."""
+        dead = OutboxEvent.dead_at.is_not(None)
+        total = await self.session.scalar(select(func.count()).select_from(OutboxEvent).where(dead))
+        rows = (
+            await self.session.execute(
+                select(*_DEAD_LETTER_COLUMNS)
+                .where(dead)
+                .order_by(OutboxEvent.dead_at.desc(), OutboxEvent.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return [DeadLetter(*row) for row in rows], int(total or 0)
+
+    async def revive_dead_letter(self, event_id: int) -> tuple[DeadLetter, DeadLetter] | None:
+        """Make a dead letter due again with a fresh count of attempts: (before, after), or
+        None when no dead event has this id. Its last error stays until the next attempt."""
+        before = (
+            await self.session.execute(
+                select(*_DEAD_LETTER_COLUMNS)
+                .where(OutboxEvent.id == event_id, OutboxEvent.dead_at.is_not(None))
+                .with_for_update()
+            )
+        ).first()
+        if before is None:
+            return None
+        after = (
+            await self.session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == event_id)
+                .values(dead_at=None, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+                .returning(*_DEAD_LETTER_COLUMNS)
+            )
+        ).one()
+        return DeadLetter(**before._asdict()), DeadLetter(**after._asdict())

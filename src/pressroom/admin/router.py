@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from pressroom.admin import schemas
 from pressroom.admin.dependencies import AdminServiceDep
-from pressroom.admin.repository import UserFilters
+from pressroom.admin.repository import DeadLetter, UserFilters
 from pressroom.admin.views import audit_json, user_json
 from pressroom.articles.dependencies import SlugPath
 from pressroom.auth.dependencies import Admin
 from pressroom.core.errors import error_responses
+from pressroom.core.models import isoformat
 from pressroom.core.pagination import Limit, Offset
 from pressroom.core.responses import json_response
 from pressroom.core.text import Line
@@ -24,12 +25,26 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 MAX_ID = 2**31 - 1
 UsernamePath = Annotated[Line, Path(max_length=64, description="Case-insensitive username.")]
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id.")]
+EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The outbox event's id.")]
 # 401 without credentials, 403 without the admin scope: every route.
 AUTH_ERRORS = (401, 403)
 
 
 def _user(user: User) -> Response:
     return json_response({"user": user_json(user)})
+
+
+def dead_letter_json(letter: DeadLetter) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "key": letter.key,
+        "kind": letter.kind,
+        "attempts": letter.attempts,
+        "lastError": letter.last_error,
+        "createdAt": isoformat(letter.created_at),
+        "nextAttemptAt": isoformat(letter.next_attempt_at),
+        "deadAt": None if letter.dead_at is None else isoformat(letter.dead_at),
+    }
 
 
 @router.get(
@@ -132,6 +147,39 @@ async def remove_comment(
 ) -> Response:
     await service.delete_comment(caller.id, comment_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/outbox/dead-letters",
+    summary="Outbox events the relay gave up on, most recently dead first (admin)",
+    response_model=schemas.DeadLettersResponse,
+    responses=error_responses(*AUTH_ERRORS, 422),
+)
+async def list_dead_letters(
+    caller: Admin, service: AdminServiceDep, limit: Limit = 20, offset: Offset = 0
+) -> Response:
+    """Events whose handlers failed `max_attempts` times (see docs/jobs.md): kind, idempotency
+    key, attempts and the last error. Payloads are not shown."""
+    page = await service.dead_letters(limit=limit, offset=offset)
+    return json_response(
+        {
+            "deadLetters": [dead_letter_json(letter) for letter in page.dead_letters],
+            "deadLettersCount": page.count,
+        }
+    )
+
+
+@router.post(
+    "/outbox/dead-letters/{event_id}/retry",
+    summary="Deliver a dead letter again (admin)",
+    response_model=schemas.DeadLetterResponse,
+    responses=error_responses(*AUTH_ERRORS, 404, 422),
+)
+async def retry_dead_letter(event_id: EventId, caller: Admin, service: AdminServiceDep) -> Response:
+    """The event is due at once with a fresh count of attempts; a relay delivers it within
+    its poll interval. Audit-logged as `outbox.retry`. 404 when no dead event has this id."""
+    letter = await service.retry_dead_letter(caller.id, event_id)
+    return json_response({"deadLetter": dead_letter_json(letter)})
 
 
 @router.get(

@@ -32,7 +32,7 @@ class AuditRecord(APIModel):
     actor_id: int | None
     actor: str | None
     action: str
-    target_type: Literal["user", "article", "comment"]
+    target_type: Literal["user", "article", "comment", "outbox_event"]
     target_id: str
     details: dict[str, Any] | None
     created_at: datetime
@@ -41,3 +41,25 @@ class AuditRecord(APIModel):
 class AuditRecordsResponse(APIModel):
     audit_records: list[AuditRecord]
     audit_records_count: int
+
+
+class DeadLetter(APIModel):
+    """An outbox event the relay gave up on (its payload is not shown)."""
+
+    id: int
+    key: str
+    kind: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    dead_at: datetime | None
+
+
+class DeadLettersResponse(APIModel):
+    dead_letters: list[DeadLetter]
+    dead_letters_count: int
+
+
+class DeadLetterResponse(APIModel):
+    dead_letter: DeadLetter

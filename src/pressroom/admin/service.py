@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pressroom.admin.errors import CannotActOnSelf
+from pressroom.admin.errors import CannotActOnSelf, DeadLetterNotFound
 from pressroom.admin.models import AuditRecord
-from pressroom.admin.repository import AdminRepository, UserFilters
+from pressroom.admin.repository import AdminRepository, DeadLetter, UserFilters
 from pressroom.apikeys.repository import ApiKeyRepository
 from pressroom.articles import events as article_events
 from pressroom.articles.errors import ArticleNotFound
@@ -37,6 +37,12 @@ from pressroom.users.service import UserService
 @dataclass(frozen=True, slots=True)
 class UserPage:
     users: Sequence[User]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterPage:
+    dead_letters: Sequence[DeadLetter]
     count: int
 
 
@@ -144,6 +150,23 @@ class AdminService:
         await self._record(
             actor_id, "comment.delete", "comment", str(comment.id), details, utcnow()
         )
+
+    async def dead_letters(self, *, limit: int, offset: int) -> DeadLetterPage:
+        """Outbox events the relay gave up on, most recently dead first."""
+        letters, count = await self.admin.dead_letters_page(limit=limit, offset=offset)
+        return DeadLetterPage(letters, count)
+
+    async def retry_dead_letter(self, actor_id: int, event_id: int) -> DeadLetter:
+        """Queue a dead letter for delivery again, with a fresh count of attempts."""
+        revived = await self.admin.revive_dead_letter(event_id)
+        if revived is None:
+            raise DeadLetterNotFound()
+        before, after = revived
+        details = {"kind": before.kind, "key": before.key, "attempts": before.attempts}
+        await self._record(
+            actor_id, "outbox.retry", "outbox_event", str(event_id), details, utcnow()
+        )
+        return after
 
     async def audit_log(self, action: str | None, *, limit: int, offset: int) -> AuditPage:
         """Audit records, newest first."""

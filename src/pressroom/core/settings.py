@@ -519,6 +519,85 @@ class MetricsSettings(BaseModel):
         return self.enabled and (self.token is not None or self.port is not None)
 
 
+class RelayMode(StrEnum):
+    IN_PROCESS = "in_process"
+    EXTERNAL = "external"
+
+
+class OutboxSettings(BaseModel):
+    """The outbox relay: delivering domain events to their handlers; see docs/jobs.md."""
+
+    relay: RelayMode = Field(
+        default=RelayMode.IN_PROCESS,
+        description="`in_process`: each API process runs a relay (the embedded default); "
+        "`external`: the API only records events and `pressroom worker` processes deliver "
+        "them (the fleet).",
+    )
+    poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds between looks for due events when nothing woke the relay (a "
+        "commit in the same process wakes it at once; retries and other processes' events "
+        "are found by polling).",
+    )
+    batch_size: int = Field(
+        default=20, ge=1, le=1000, description="Events claimed at once by one relay."
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=100, description="Events of a batch delivered at the same time."
+    )
+    handler_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds one event's handlers may take; longer counts as a failed attempt.",
+    )
+    lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How long a claimed event stays reserved for the relay that claimed it. A "
+        "relay that dies mid-batch leaves its events to another relay once the lease expires. "
+        "Must exceed `handler_timeout` x ceil(`batch_size` / `concurrency`).",
+    )
+    max_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Attempts before an event is dead-lettered (kept for an admin to retry).",
+    )
+    backoff_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Delay before the first retry; each further retry waits twice as long "
+        "(with random jitter of up to half the delay).",
+    )
+    backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, le=7 * 86400, description="Longest delay between two attempts."
+    )
+    retention_hours: float = Field(
+        default=24.0,
+        ge=1,
+        le=24 * 365,
+        description="Delivered events are kept this long, then purged by the relay (live "
+        "updates replay missed events from them, so keep it at least as long as that window). "
+        "Dead letters are never purged automatically.",
+    )
+
+    @model_validator(mode="after")
+    def _lease_covers_a_batch(self) -> Self:
+        rounds = -(-self.batch_size // self.concurrency)
+        if self.lease_seconds <= self.handler_timeout * rounds:
+            raise ValueError(
+                f"outbox lease_seconds ({self.lease_seconds:g}) must exceed handler_timeout x "
+                f"ceil(batch_size / concurrency) = {self.handler_timeout * rounds:g}, or a slow "
+                "batch would be delivered twice"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PRESSROOM_",
@@ -552,6 +631,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     tracing: TracingSettings = TracingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    outbox: OutboxSettings = OutboxSettings()
 
     @property
     def is_production(self) -> bool:

@@ -31,8 +31,9 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    delivered_at: Mapped[datetime | None]
-    dead_at: Mapped[datetime | None]
+    # Indexed for the relay's purge of old deliveries and the admins' dead-letter list.
+    delivered_at: Mapped[datetime | None] = mapped_column(index=True)
+    dead_at: Mapped[datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
@@ -43,3 +44,14 @@ class OutboxEvent(Base):
             sqlite_where=_PENDING,
         ),
     )
+
+
+class ProcessedEvent(Base):
+    """(event key, handler) pairs a handler has acted on: written in the same transaction as
+    the handler's own effect, so the effect happens once however often the event arrives."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(index=True)

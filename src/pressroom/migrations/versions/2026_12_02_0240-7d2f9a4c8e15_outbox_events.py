@@ -46,6 +46,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_outbox_events_key")),
     )
     op.create_index(op.f("ix_outbox_events_kind"), "outbox_events", ["kind"])
+    op.create_index(op.f("ix_outbox_events_delivered_at"), "outbox_events", ["delivered_at"])
+    op.create_index(op.f("ix_outbox_events_dead_at"), "outbox_events", ["dead_at"])
     op.create_index(
         "ix_outbox_events_pending",
         "outbox_events",
@@ -57,5 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_outbox_events_pending", table_name="outbox_events")
+    op.drop_index(op.f("ix_outbox_events_dead_at"), table_name="outbox_events")
+    op.drop_index(op.f("ix_outbox_events_delivered_at"), table_name="outbox_events")
     op.drop_index(op.f("ix_outbox_events_kind"), table_name="outbox_events")
     op.drop_table("outbox_events")
