@@ -23,8 +23,10 @@ import pytest
 import redis
 
 from tests.conftest import IN_CI, _truncate, create_pg_database, drop_pg_database
-from tests.test_server_process import SECRET, environment, free_port, migrate, running
+from tests.test_server_process import ROOT, SECRET, environment, free_port, migrate, running
 
+# `pressroom serve`, plus a recorder of outbox deliveries (see recording_serve.py).
+SERVE = [sys.executable, "-m", "tests.fleet.recording_serve", "serve"]
 READY_SECONDS = 60.0
 STOP_SECONDS = 15.0
 LOG_TAIL_CHARS = 6000
@@ -72,7 +74,7 @@ class Cluster:
     database_url: str
     redis_url: str
     key_prefix: str
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)
     exit_codes: dict[str, int | None] = field(default_factory=dict)
 
     @property
@@ -161,6 +163,10 @@ def fleet(directory: Path, redis_url: str, count: int = 3, **settings: str) -> I
         PRESSROOM_SERVER__DRAIN_SECONDS="0",
         PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS="5",
         PRESSROOM_RATE_LIMIT__ENABLED="true",
+        # Each worker runs an outbox relay; they also look for each other's events often.
+        PRESSROOM_OUTBOX__RELAY="in_process",
+        PRESSROOM_OUTBOX__POLL_INTERVAL="0.2",
+        PYTHONPATH=str(ROOT),
         **LIMITS,
         **settings,
     )
@@ -172,7 +178,7 @@ def fleet(directory: Path, redis_url: str, count: int = 3, **settings: str) -> I
                 name = f"worker-{'abcdefgh'[index]}"
                 port = free_port()
                 log = directory / f"{name}.log"
-                command = [sys.executable, "-m", "pressroom", "serve", "--port", str(port)]
+                command = [*SERVE, "--port", str(port)]
                 process = stack.enter_context(running(command, env, log))
                 cluster.workers.append(Worker(name, port, log, process))
             for worker in cluster.workers:
