@@ -86,7 +86,11 @@ def serve(
         # core/server_protocols.py. h11's own cap, set alike, is a second line.
         http=protocol_class(server.http),
         h11_max_incomplete_event_size=server.max_header_bytes,
-        ws="none",  # the API has no WebSocket routes: no upgrade handling at all
+        # WebSockets (live comments, docs/live.md) through the `websockets` library; its
+        # protocol pings close peers that stop answering.
+        ws="websockets",
+        ws_ping_interval=settings.live.websocket_heartbeat_seconds,
+        ws_ping_timeout=settings.live.websocket_heartbeat_seconds,
         **uvicorn_options(settings),  # logs through Pressroom's pipeline, no uvicorn access log
         # Once it stops accepting (after drain_seconds, see core/lifecycle.py): how long
         # requests in flight may take before they are cancelled.

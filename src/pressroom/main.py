@@ -21,6 +21,7 @@ from pressroom.auth.tokens import Tokens
 from pressroom.comments.router import router as comments_router
 from pressroom.core import docs
 from pressroom.core.background import BackgroundWrites
+from pressroom.core.broker import create_broker
 from pressroom.core.db import Database, create_engine
 from pressroom.core.db_watch import watch_database
 from pressroom.core.errors import install_error_handlers
@@ -32,6 +33,10 @@ from pressroom.core.outbox.relay import Relay
 from pressroom.core.ratelimit import RateLimiter, RateLimitMiddleware
 from pressroom.core.settings import RelayMode, Settings
 from pressroom.jobs import event_handlers
+from pressroom.live.repository import LiveReads
+from pressroom.live.router import router as live_router
+from pressroom.live.service import LiveService
+from pressroom.live.slots import StreamSlots
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
 from pressroom.users.router import router as users_router
@@ -64,12 +69,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     app.state.tokens.load()  # generate the development key now, not mid-request
     app.state.database = Database(create_engine(settings))
+    # Live updates: each committed article or comment event goes to every worker's streams.
+    live = LiveService(LiveReads(app.state.database.engine), app.state.broker, settings.live)
+    app.state.database.commit_listeners.append(live.publish)
     if tracing is not None:
         tracing.start(app.state.database.engine)
     if metrics is not None:
         metrics.open(app.state.database.engine)
     app.state.background = BackgroundWrites()
     await app.state.ratelimiter.open()
+    await app.state.broker.open()
     if settings.server.freeze_gc:
         # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
         # caches) lives as long as the process: freezing it spares each full collection
@@ -93,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await relay.stop(settings.server.shutdown_grace_seconds)
         await app.state.background.drain()
         await app.state.ratelimiter.close()
+        await app.state.broker.close()
         if watch is not None:
             await watch.stop()
         await app.state.database.dispose()
@@ -142,6 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = Passwords(settings.auth)
     # Redis, when configured, is connected in the lifespan (`open`), never here.
     app.state.ratelimiter = RateLimiter(settings)
+    # Live updates between workers: Redis pub/sub when configured (core/broker.py).
+    app.state.broker = create_broker(settings)
+    app.state.live_slots = StreamSlots(
+        settings.live.max_streams_per_user, settings.live.max_streams_per_ip
+    )
 
     # Each router is included once, directly: FastAPI matches nested includes level by level,
     # which costs every request. The most requested routes come first.
@@ -153,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         admin_router,
         apikeys_router,
+        live_router,
     )
     for router in (*routers, auth_router):
         app.include_router(router, prefix="/api")

@@ -15,6 +15,7 @@ from fastapi.openapi.models import OAuth2 as OAuth2Model
 from fastapi.openapi.models import OAuthFlowPassword, OAuthFlows
 from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
+from starlette.requests import HTTPConnection
 
 from pressroom.apikeys import secrets as api_key_secrets
 from pressroom.apikeys.repository import ApiKeyReads, ApiKeyRepository
@@ -101,7 +102,7 @@ class CallerScheme(SecurityBase):
         remember_user(request.scope, caller.id)
         return caller
 
-    async def _from_token(self, request: Request, header: str) -> Caller:
+    async def _from_token(self, request: HTTPConnection, header: str) -> Caller:
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() not in _SCHEMES or not token or " " in token:
@@ -149,7 +150,7 @@ def _stale(seen: datetime | None, now: datetime, every_seconds: int) -> bool:
     return seen is None or now - seen >= timedelta(seconds=every_seconds)
 
 
-def _spawn_touch(request: Request, kind: str, ident: Any, now: datetime) -> None:
+def _spawn_touch(request: HTTPConnection, kind: str, ident: Any, now: datetime) -> None:
     database: Database = request.app.state.database
     background: BackgroundWrites = request.app.state.background
 
@@ -237,3 +238,11 @@ def client_of(request: Request) -> Client:
     behind a trusted proxy, uvicorn has already put the client's own there)."""
     host = request.client.host if request.client else None
     return Client(user_agent=request.headers.get("user-agent"), ip=host)
+
+
+async def caller_from_token(connection: HTTPConnection, token: str) -> Caller:
+    """The caller an access token names, for connections without headers to carry it
+    (a browser's WebSocket); raises `InvalidToken` like a bad `Authorization` header."""
+    caller = await optional_caller._from_token(connection, f"Bearer {token}")
+    remember_user(connection.scope, caller.id)
+    return caller

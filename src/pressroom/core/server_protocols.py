@@ -73,7 +73,11 @@ class _HeadDeadline(asyncio.Protocol):
             self.transport.close()
             return
         super().data_received(data)
-        if self._head_timer is not None and getattr(self, "cycle", None) is not self._cycle_before:
+        if self._head_timer is not None and (
+            getattr(self, "cycle", None) is not self._cycle_before
+            # Upgraded to a WebSocket: the connection now belongs to the WebSocket protocol.
+            or self.transport.get_protocol() is not self
+        ):
             self._head_timer.cancel()  # the head is in
             self._head_timer = None
 
