@@ -27,6 +27,7 @@ from tests.test_server_process import ROOT, SECRET, environment, free_port, migr
 
 # `pressroom serve`, plus a recorder of outbox deliveries (see recording_serve.py).
 SERVE = [sys.executable, "-m", "tests.fleet.recording_serve", "serve"]
+ORIGIN = "https://app.example.com"  # the fleet's CORS allow-list: live sockets check Origin
 READY_SECONDS = 60.0
 STOP_SECONDS = 15.0
 LOG_TAIL_CHARS = 6000
@@ -160,6 +161,7 @@ def fleet(directory: Path, redis_url: str, count: int = 3, **settings: str) -> I
         PRESSROOM_REDIS__URL=redis_url,
         PRESSROOM_REDIS__KEY_PREFIX=key_prefix,
         PRESSROOM_SECURITY__ALLOWED_HOSTS="127.0.0.1",
+        PRESSROOM_CORS__ALLOW_ORIGINS=ORIGIN,
         PRESSROOM_SERVER__DRAIN_SECONDS="0",
         PRESSROOM_SERVER__SHUTDOWN_GRACE_SECONDS="5",
         PRESSROOM_RATE_LIMIT__ENABLED="true",
