@@ -22,6 +22,8 @@ from pressroom.comments.router import router as comments_router
 from pressroom.core import docs
 from pressroom.core.background import BackgroundWrites
 from pressroom.core.broker import create_broker
+from pressroom.core.cache import create_cache
+from pressroom.core.cache.middleware import CachedReads
 from pressroom.core.db import Database, create_engine
 from pressroom.core.db_watch import watch_database
 from pressroom.core.errors import install_error_handlers
@@ -77,6 +79,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if metrics is not None:
         metrics.open(app.state.database.engine)
     app.state.background = BackgroundWrites()
+    if app.state.cache is not None:
+        await app.state.cache.open()
+        # Every commit bumps the cache versions of what it changed (core/cache/versions.py).
+        app.state.database.commit_listeners.append(app.state.cache.invalidate)
     await app.state.ratelimiter.open()
     await app.state.broker.open()
     if settings.server.freeze_gc:
@@ -103,6 +109,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.background.drain()
         await app.state.ratelimiter.close()
         await app.state.broker.close()
+        if app.state.cache is not None:
+            await app.state.cache.close()
         if watch is not None:
             await watch.stop()
         await app.state.database.dispose()
@@ -179,6 +187,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Prometheus metrics (/metrics behind a token, or a port of their own): core/metrics.
     metrics = app.state.metrics = install_metrics(app, settings)
     auth_openapi.install(app)
+    # Cached reads and ETags (core/cache), inside the rate limits and the hardening layer.
+    app.state.cache = create_cache(settings)
+    app.add_middleware(CachedReads, cache=app.state.cache)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)

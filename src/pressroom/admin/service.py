@@ -28,10 +28,14 @@ from pressroom.comments import events as comment_events
 from pressroom.comments.errors import CommentNotFound
 from pressroom.comments.repository import CommentRepository
 from pressroom.core.models import utcnow
+from pressroom.users import events as user_events
 from pressroom.users import schemas as user_schemas
 from pressroom.users.errors import UserNotFound
 from pressroom.users.models import Role, User
 from pressroom.users.service import UserService
+
+# Changes to an account that other readers see (a soft delete hides all its content).
+MODERATION = frozenset({"user.suspend", "user.unsuspend", "user.delete", "user.restore"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,8 @@ class AdminService:
     ) -> None:
         user.updated_at = now
         await self._record(actor_id, action, "user", user.username, details, now)
+        if action in MODERATION:
+            await user_events.moderated(self.session, user.id, user.username, action)
 
     async def _record(
         self,

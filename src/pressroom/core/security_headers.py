@@ -55,7 +55,15 @@ def with_security_headers(
     headers: Iterable[tuple[bytes, bytes]], extra: Headers, *, personal: bool
 ) -> Headers:
     """The answer's headers plus `extra`; for a personal answer, no-store replaces whatever
-    caching the answer allowed."""
+    caching the answer allowed, unless it allowed only a private cache (core/cache: a
+    personal read may be revalidated with its ETag, never kept by a shared cache)."""
     if personal:
-        return [item for item in headers if item[0].lower() != b"cache-control"] + extra
+        kept = [
+            item
+            for item in headers
+            if item[0].lower() != b"cache-control" or item[1].startswith(b"private")
+        ]
+        if any(item[0].lower() == b"cache-control" for item in kept):
+            return kept + [item for item in extra if item != NO_STORE]
+        return kept + extra
     return [*headers, *extra]

@@ -8,6 +8,7 @@ from pressroom.core.outbox import record
 
 REGISTERED = "user.registered"
 UPDATED = "user.updated"
+MODERATED = "user.moderated"
 
 
 async def registered(session: AsyncSession, user_id: int, username: str, email: str) -> None:
@@ -27,3 +28,10 @@ async def updated(
         "fields": fields,
     }
     await record(session, UPDATED, payload)
+
+
+async def moderated(session: AsyncSession, user_id: int, username: str, action: str) -> None:
+    """An administrator suspended, soft-deleted or restored the account: a soft delete hides
+    everything the user wrote, a restore shows it again (the read cache listens)."""
+    payload = {"user_id": user_id, "username": username, "action": action}
+    await record(session, MODERATED, payload)
