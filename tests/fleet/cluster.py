@@ -18,6 +18,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import redis
@@ -97,6 +98,15 @@ class Cluster:
         with redis.Redis.from_url(self.redis_url, socket_timeout=2) as client:
             for key in client.scan_iter(match=f"{self.key_prefix}:*"):
                 client.delete(key)
+
+    async def execute(self, statement: str, *args: object) -> None:
+        """One SQL statement on the fleet's database, behind every worker's back (no event)."""
+        dsn = self.database_url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn, timeout=5)
+        try:
+            await connection.execute(statement, *args)
+        finally:
+            await connection.close()
 
     def reset(self) -> None:
         """Empty tables and no Redis keys, as a freshly migrated fleet."""
