@@ -86,9 +86,9 @@ def serve(
         # core/server_protocols.py. h11's own cap, set alike, is a second line.
         http=protocol_class(server.http),
         h11_max_incomplete_event_size=server.max_header_bytes,
-        # WebSockets (live comments, docs/live.md) through the `websockets` library; its
-        # protocol pings close peers that stop answering.
-        ws="websockets",
+        # WebSockets (live comments, docs/live.md) through the `websockets` library, sans-I/O
+        # (writes wait while a client is slow to read); its pings close peers that stop answering.
+        ws="websockets-sansio",
         ws_ping_interval=settings.live.websocket_heartbeat_seconds,
         ws_ping_timeout=settings.live.websocket_heartbeat_seconds,
         **uvicorn_options(settings),  # logs through Pressroom's pipeline, no uvicorn access log

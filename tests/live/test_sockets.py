@@ -161,3 +161,14 @@ async def test_live_sockets_count_against_the_stream_cap(
         assert first.close_code is None
         assert (await second.wait_closed())[0] == 4429
     assert app.state.live_slots.count("user:1") == 0
+
+
+@pytest.mark.parametrize(
+    "live_options", [{"security": {"allowed_hosts": ["api.example"]}}], indirect=True
+)
+async def test_sockets_to_a_host_not_allowed_are_refused(socket: Sockets) -> None:
+    async with socket("/api/articles/some-slug/live") as refused:  # Host: testserver
+        assert not refused.accepted
+    async with socket("/api/articles/some-slug/live", {"Host": "api.example"}) as allowed:
+        assert allowed.accepted
+        assert await allowed.wait_closed() == (4404, "article not found")

@@ -84,10 +84,19 @@ class HttpGuard:
         self.host_refusal: list[ASGIApp] = [refusal, layers.around(refusal, gzip=False, cors=True)]
         self.access = AccessLog() if settings.logging.access_log else None
 
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """WebSockets and lifespan: request ids, security headers, CORS, gzip and body limits
+        are HTTP matters. A WebSocket to a host not allowed is refused (a 403 handshake)."""
+        hosts = self.hosts if scope["type"] == "websocket" else None
+        if hosts is not None and not hosts.allows(dict(scope["headers"]).get(b"host")):
+            await send({"type": "websocket.close", "code": 1008, "reason": ""})
+            return
+        await self.app(scope, receive, send)
+
     # One function on purpose: each call on this path costs every request.
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0912
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self._other(scope, receive, send)
             return
         metrics = self.metrics
         started = metrics.start() if metrics is not None else perf_counter()

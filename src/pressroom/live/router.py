@@ -44,14 +44,15 @@ LiveServiceDep = Annotated[LiveService, Depends(get_live_service)]
 @router.get(
     "/events",
     response_class=EventStreamResponse,
+    status_code=200,
     summary="Stream article and comment events (Server-Sent Events)",
+    response_description="A `text/event-stream` that stays open: one event per created, "
+    "updated or deleted article and created or deleted comment. `id` is the event's id (send "
+    "it back as `Last-Event-ID` to resume), `event` its kind, `data` JSON. An `event: reset` "
+    "means the stream cannot tell what was missed: reload. Comments (`: keep-alive`) keep a "
+    "quiet stream open. See docs/live.md.",
     responses={
         200: {
-            "description": "A `text/event-stream` that stays open: one event per created, "
-            "updated or deleted article and created or deleted comment. `id` is the event's "
-            "id (send it back as `Last-Event-ID` to resume), `event` its kind, `data` JSON. "
-            "An `event: reset` means the stream cannot tell what was missed: reload. "
-            "Comments (`: keep-alive`) keep a quiet stream open. See docs/live.md.",
             "content": {"text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}},
         },
         401: {"description": "`feed=true` without a valid token."},
