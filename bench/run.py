@@ -43,7 +43,12 @@ WRK_SCRIPTS = BENCH / "wrk"
 RESULTS = BENCH / "results"
 PG_DATABASE = "pressroom_bench"
 JWT_SECRET = "bench-only-secret-" + "x" * 32
-TARGETS = {"single article": 12.0, "list": 6.0}
+TARGETS = {
+    "single article": 12.0,
+    "list": 6.0,
+    "single article (cached)": 40.0,
+    "list (cached)": 25.0,
+}
 LIST_SCALING = 1.2  # list latency at the largest size within 20% of the smallest
 
 
@@ -53,6 +58,9 @@ class Scenario:
     path: str
     method: str = "GET"
     signed_in: bool = False
+    # Served by a second server with the read cache on (docs/caching.md); the others run
+    # with it off, so that they keep measuring the database path.
+    cached: bool = False
 
     @property
     def script(self) -> Path:
@@ -190,7 +198,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(url: str, workdir: Path, pool_size: int) -> Iterator[tuple[str, int]]:
+def server(
+    url: str, workdir: Path, pool_size: int, *, cache: bool = False
+) -> Iterator[tuple[str, int]]:
     """One uvicorn worker serving bench/app.py; yields (base URL, pid).
 
     The pool holds as many connections as wrk keeps open, as an operator would size it:
@@ -207,6 +217,7 @@ def server(url: str, workdir: Path, pool_size: int) -> Iterator[tuple[str, int]]
         "PRESSROOM_RATE_LIMIT__ENABLED": "false",
         "PRESSROOM_RATE_LIMIT__ALLOW_DISABLED_IN_PRODUCTION": "true",
         "PRESSROOM_DATABASE__POOL_SIZE": str(pool_size),
+        "PRESSROOM_CACHE__ENABLED": "true" if cache else "false",
     }
     command = [
         sys.executable, "-m", "uvicorn", "app:create_app", "--factory",
@@ -258,6 +269,8 @@ def scenarios(base: str, seeded: dict[str, Any]) -> tuple[list[Scenario], str]:
         Scenario("feed", "/api/articles/feed", signed_in=True),
         Scenario("comments", f"/api/articles/{slug}/comments"),
         Scenario("create article", "/api/articles", method="POST", signed_in=True),
+        Scenario("single article (cached)", f"/api/articles/{slug}", cached=True),
+        Scenario("list (cached)", "/api/articles", cached=True),
     ], token
 
 
@@ -334,12 +347,16 @@ def record_profile(
     sampler.wait(timeout=60)
 
 
+def wanted(scenario: Scenario, options: argparse.Namespace) -> bool:
+    return not options.scenarios or scenario.name in options.scenarios
+
+
 def bench(
     run: Run, base: str, token: str, plan: list[Scenario], options: argparse.Namespace
 ) -> None:
     floor_script = WRK_SCRIPTS / "get.lua"
     for scenario in plan:
-        if options.scenarios and scenario.name not in options.scenarios:
+        if not wanted(scenario, options) or scenario.cached != options.cache:
             continue
         size = probe(base, scenario, token)
         profile = None
@@ -353,7 +370,7 @@ def bench(
         run.results.append(result)
         errors = f"  ERRORS {app.errors}" if app.errors else ""
         print(
-            f"  {scenario.name:<15} {app.requests_per_s:>7.0f} req/s  p50 {app.p50_ms:>7.2f} ms"
+            f"  {scenario.name:<24} {app.requests_per_s:>7.0f} req/s  p50 {app.p50_ms:>7.2f} ms"
             f"  p99 {app.p99_ms:>7.2f} ms  {app.server_cpu_us:>6.0f} µs CPU/req"
             f"  floor {floor.requests_per_s:>6.0f} req/s {floor.server_cpu_us:>4.0f} µs"
             f"  {result.percent_of_floor:>5.1f}%{errors}",
@@ -491,10 +508,15 @@ def main() -> None:
                 print(f"{backend}, {size} articles", flush=True)
                 url, run = prepare(backend, size, workdir, opts.pg_dsn)
                 run.code = code_version()  # what the server process is about to import
-                with server(url, workdir, opts.connections) as (base, pid):
-                    opts.server_pid = pid
-                    plan, token = scenarios(base, run.seeded)
-                    bench(run, base, token, plan, opts)
+                for cache in (False, True):
+                    if opts.scenarios and all(
+                        (name.endswith("(cached)")) != cache for name in opts.scenarios
+                    ):
+                        continue
+                    with server(url, workdir, opts.connections, cache=cache) as (base, pid):
+                        opts.server_pid, opts.cache = pid, cache
+                        plan, token = scenarios(base, run.seeded)
+                        bench(run, base, token, plan, opts)
                 run.load_after = os.getloadavg()
                 runs.append(run)
     print()

@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth_openapi.install(app)
     # Cached reads and ETags (core/cache), inside the rate limits and the hardening layer.
     app.state.cache = create_cache(settings)
-    app.add_middleware(CachedReads, cache=app.state.cache)
+    app.add_middleware(CachedReads, cache=app.state.cache, routes=app.router.routes)
     if settings.rate_limit.enabled:
         app.add_middleware(RateLimitMiddleware, limiter=app.state.ratelimiter)
     # HTTP hardening (request ids, security headers, CORS, trusted hosts, gzip, body limits)

@@ -19,6 +19,8 @@ import pytest
 import redis
 from fastapi import FastAPI
 
+from pressroom.core.cache import create_cache
+from pressroom.core.cache.store import MemoryStore, RedisStore
 from pressroom.core.settings import Settings
 from pressroom.main import create_app
 from tests.conftest import IN_CI, StatementLog, base_settings
@@ -235,3 +237,72 @@ async def test_a_cache_that_is_down_is_bypassed(
     assert "etag" in after.headers
     warnings = [r for r in caplog.records if "cache unavailable" in r.getMessage()]
     assert len(warnings) == 1  # once per outage, not once per request
+
+
+# ---------------------------------------------------------------- which store
+def test_the_store_follows_the_settings(tmp_path: Path) -> None:
+    memory = create_cache(base_settings(tmp_path))
+    shared = create_cache(base_settings(tmp_path, redis={"url": REDIS_URL}))
+    off = create_cache(base_settings(tmp_path, cache={"enabled": False}))
+
+    assert isinstance(getattr(memory, "store", None), MemoryStore)
+    assert isinstance(getattr(shared, "store", None), RedisStore)
+    assert off is None
+
+
+def test_several_workers_without_redis_keep_no_in_process_cache(tmp_path: Path) -> None:
+    # Each worker would keep answers the other workers' writes never invalidate.
+    several = base_settings(tmp_path, server={"workers": 4})
+    forced = base_settings(tmp_path, server={"workers": 4}, cache={"in_process_with_workers": True})
+
+    assert create_cache(several) is None
+    assert create_cache(forced) is not None
+
+
+# ---------------------------------------------------------------- two workers, one Redis
+@pytest.fixture
+async def second_worker(
+    settings: Settings, store: dict[str, Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app on the same database and the same Redis, as a second worker would be."""
+    if not store:
+        pytest.skip("in-process caches are per worker; this checks the shared one")
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+async def test_a_write_on_one_worker_shows_on_another(
+    client: httpx.AsyncClient, second_worker: httpx.AsyncClient
+) -> None:
+    alice = await register(client, "alice")
+    slug = (await make_article(client, alice))["slug"]
+    path = f"/api/articles/{slug}"
+    first = await client.get(path)
+    from_the_other = await second_worker.get(path)  # stored by the first worker
+
+    await client.put(path, json={"article": {"body": "edited"}}, headers=alice.auth)
+    after = await second_worker.get(path)
+
+    assert from_the_other.content == first.content
+    assert after.json()["article"]["body"] == "edited"
+
+
+async def test_a_damaged_entry_is_a_miss(client: httpx.AsyncClient, store: dict[str, Any]) -> None:
+    if not store:
+        pytest.skip("only a shared store can hold what another program wrote")
+    alice = await register(client, "alice")
+    slug = (await make_article(client, alice))["slug"]
+    path = f"/api/articles/{slug}"
+    first = await client.get(path)
+    key = f"{store['redis']['key_prefix']}:cache:a:{path}?"
+    with redis.Redis.from_url(REDIS_URL, socket_timeout=2) as direct:
+        assert direct.exists(key)
+        direct.set(key, b"not an entry")
+
+    again = await client.get(path)
+
+    assert again.status_code == 200
+    assert again.content == first.content

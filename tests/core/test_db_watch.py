@@ -91,7 +91,10 @@ async def relay(postgres_url: str) -> AsyncIterator[Relay]:
 @pytest.fixture
 async def app(relay: Relay, postgres_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
     url = make_url(postgres_url).set(port=relay.port).render_as_string(hide_password=False)
-    application = create_app(base_settings(tmp_path, url, database=PROBE))
+    # No read cache: these reads must reach the database (a cached answer would still be
+    # served while it is frozen; see docs/caching.md).
+    settings = base_settings(tmp_path, url, database=PROBE, cache={"enabled": False})
+    application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
 

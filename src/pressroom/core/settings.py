@@ -96,12 +96,13 @@ class DatabaseSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
-    """Redis, optional: shares rate limit budgets between workers; see docs/rate-limits.md."""
+    """Redis, optional: shares rate limit budgets and the read cache between workers; see
+    docs/rate-limits.md and docs/caching.md."""
 
     url: SecretStr | None = Field(
         default=None,
-        description="`redis://host:6379/0`: rate limits shared by every worker and machine. Unset, "
-        "each worker counts on its own in memory.",
+        description="`redis://host:6379/0`: rate limits and the read cache shared by every "
+        "worker and machine. Unset, each worker counts and caches on its own in memory.",
     )
     key_prefix: str = Field(
         default="pressroom",

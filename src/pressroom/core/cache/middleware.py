@@ -16,7 +16,8 @@ metrics), which see a cached answer like any other.
 
 from __future__ import annotations
 
-from hashlib import blake2b
+from collections.abc import Sequence
+from hashlib import sha256
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,7 +36,8 @@ API = "/api/"
 
 
 def etag_of(body: bytes) -> bytes:
-    return b'W/"' + blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+    # SHA-256 runs in hardware on current CPUs: 2-3 times faster than BLAKE2 or MD5 here.
+    return b'W/"' + sha256(body).hexdigest()[:32].encode() + b'"'
 
 
 def none_match(header: bytes, etag: bytes) -> bool:
@@ -45,6 +47,17 @@ def none_match(header: bytes, etag: bytes) -> bool:
         return True
     opaque = etag.removeprefix(b"W/")
     return any(part.strip().removeprefix(b"W/") == opaque for part in header.split(b","))
+
+
+# The route template each family's path matches: a cached answer is labelled with it (metrics).
+TEMPLATES = {
+    "tags": "/api/tags",
+    "articles": "/api/articles",
+    "feed": "/api/articles/feed",
+    "article": "/api/articles/{slug}",
+    "comments": "/api/articles/{slug}/comments",
+    "profile": "/api/profiles/{username}",
+}
 
 
 def family(path: str) -> tuple[str, list[str] | None] | None:
@@ -75,11 +88,13 @@ def _pack(stamp: bytes, etag: bytes, body: bytes) -> bytes:
 
 
 class CachedReads:
-    def __init__(self, app: ASGIApp, cache: Cache | None) -> None:
+    def __init__(self, app: ASGIApp, cache: Cache | None, routes: Sequence[Any] = ()) -> None:
         self.app = app
         self.cache = cache
-        # The route each family matched, so that metrics label a cached answer like a fresh one.
-        self.routes: dict[str, Any] = {}
+        # The app's routes (filled in before the first request), so that a cached answer
+        # carries the route a fresh one would match: metrics label it alike.
+        self.app_routes = routes
+        self._routes: dict[str, Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -107,18 +122,27 @@ class CachedReads:
                 values = await cache.store.get_many([*depends_on, key])
                 if values is not None:
                     stamp = b" ".join(value or b"0" for value in values[:-1])
-                    entry = values[-1]
-                    if entry is not None:
-                        entry_stamp, etag, body = entry.split(b"\n", 2)
-                        if entry_stamp == stamp:
-                            scope["route"] = self.routes.get(name)
-                            await _answer(send, etag, body, PUBLIC, condition)
-                            return
+                    entry = values[-1].split(b"\n", 2) if values[-1] is not None else ()
+                    if len(entry) == 3 and entry[0] == stamp:
+                        scope["route"] = self.routes.get(name)
+                        await _answer(send, entry[1], entry[2], PUBLIC, condition)
+                        return
         fresh = await self._through_app(scope, receive, send, personal, condition)
-        if fresh is not None and key is not None and stamp is not None and cache is not None:
-            self.routes[name] = scope.get("route")
-            if len(fresh) <= cache.max_entry_bytes:
-                await cache.store.set(key, _pack(stamp, etag_of(fresh), fresh))
+        if fresh is None or key is None or stamp is None or cache is None:
+            return  # not a 200, not anonymous, or the cache is off or down
+        if len(fresh) <= cache.max_entry_bytes:
+            await cache.store.set(key, _pack(stamp, etag_of(fresh), fresh))
+
+    @property
+    def routes(self) -> dict[str, Any]:
+        if self._routes is None:
+            by_path = {
+                getattr(route, "path", None): route
+                for route in self.app_routes
+                if "GET" in (getattr(route, "methods", None) or ())
+            }
+            self._routes = {name: by_path.get(path) for name, path in TEMPLATES.items()}
+        return self._routes
 
     async def _through_app(
         self, scope: Scope, receive: Receive, send: Send, personal: bool, condition: bytes | None

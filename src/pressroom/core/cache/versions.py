@@ -23,6 +23,20 @@ AUTHORS = "v:authors"
 authors' content is visible at all (soft delete)."""
 
 
+KINDS = (
+    "article.created",
+    "article.updated",
+    "article.deleted",
+    "article.favorited",
+    "article.unfavorited",
+    "comment.created",
+    "comment.deleted",
+    "user.updated",
+    "user.moderated",
+)
+"""The event kinds that change a cached answer (for registering an outbox handler)."""
+
+
 def article(slug: str) -> str:
     return f"v:article:{slug}"
 
