@@ -35,6 +35,8 @@ FORBIDDEN_FOR_NON_AUTHORS = [
     "DELETE /api/articles/{slug}/comments/{comment_id}",
 ]
 CONFLICT_ON_TAKEN_NAMES = ["POST /api/users", "PUT /api/user"]
+# Answers that are a stream of text, not one JSON document.
+EVENT_STREAMS = {"GET /api/events"}
 
 each_operation = pytest.mark.parametrize("name", sorted(OPERATIONS))
 
@@ -69,6 +71,8 @@ def test_the_success_response_is_typed(name: str) -> None:
     response = responses[successes[0]]
     if successes[0] == "204":
         assert "content" not in response
+    elif name in EVENT_STREAMS:
+        assert response["content"]["text/event-stream"]["schema"] == {"type": "string"}
     else:
         assert _component(_json_schema(response)["$ref"])["type"] == "object"
 
@@ -183,6 +187,7 @@ OPTIONAL_AUTH = [
     "GET /api/articles",
     "GET /api/articles/{slug}",
     "GET /api/articles/{slug}/comments",
+    "GET /api/events",
     "GET /api/profiles/{username}",
 ]
 

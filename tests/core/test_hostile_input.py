@@ -332,7 +332,8 @@ async def test_odd_text_in_query_filters_finds_nothing(
 ) -> None:
     cases = {**{label: quote(text, safe="") for label, text in UNICODE.items()}, **RAW_ODD}
     problems = []
-    for endpoint in endpoints(has_text_query=True):
+    # The event stream stays open (tests/live checks its filters): lists only.
+    for endpoint in (e for e in endpoints(has_text_query=True) if str(e) != "GET /api/events"):
         for name in endpoint.text_query_params:
             for label, value in cases.items():
                 url = query_url(world.path(endpoint), name, value, encoded=True)

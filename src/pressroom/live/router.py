@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket
 
-from pressroom.auth.dependencies import OptionalCaller, caller_from_token
-from pressroom.core.errors import AppError, Unauthorized
+from pressroom.auth.dependencies import OPTIONAL_AUTH, OptionalCaller, caller_from_token
+from pressroom.core.errors import AppError, Unauthorized, error_responses
 from pressroom.core.ratelimit import client_ip
 from pressroom.core.settings import Settings
+from pressroom.core.text import Line
 from pressroom.live.events import CHANNEL
 from pressroom.live.repository import LiveReads
 from pressroom.live.service import LiveService
@@ -20,6 +21,8 @@ from pressroom.live.sockets import NOT_FOUND, POLICY, TOO_MANY, CommentFeed
 from pressroom.live.streams import EventStream, EventStreamResponse, StreamFilter
 
 router = APIRouter(tags=["Live"])
+
+ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
 
 EXAMPLE = (
     "retry: 3000\n: connected\n\n"
@@ -45,6 +48,7 @@ LiveServiceDep = Annotated[LiveService, Depends(get_live_service)]
     "/events",
     response_class=EventStreamResponse,
     status_code=200,
+    openapi_extra=OPTIONAL_AUTH,
     summary="Stream article and comment events (Server-Sent Events)",
     response_description="A `text/event-stream` that stays open: one event per created, "
     "updated or deleted article and created or deleted comment. `id` is the event's id (send "
@@ -55,8 +59,14 @@ LiveServiceDep = Annotated[LiveService, Depends(get_live_service)]
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}},
         },
-        401: {"description": "`feed=true` without a valid token."},
-        429: {"description": "Too many open streams for this user (or anonymous address)."},
+        # Errors are JSON (the envelope), unlike the stream's own media type.
+        **{
+            code: {
+                "description": entry["description"],
+                "content": {"application/json": {"schema": {"$ref": ENVELOPE_REF}}},
+            }
+            for code, entry in error_responses(401, 422, 429).items()
+        },
     },
 )
 async def stream_events(
@@ -64,11 +74,11 @@ async def stream_events(
     caller: OptionalCaller,
     service: LiveServiceDep,
     author: Annotated[
-        str | None,
+        Line | None,
         Query(max_length=64, description="Only events about articles by this username."),
     ] = None,
     tag: Annotated[
-        str | None, Query(max_length=64, description="Only events about articles with this tag.")
+        Line | None, Query(max_length=32, description="Only events about articles with this tag.")
     ] = None,
     feed: Annotated[
         bool,
@@ -79,13 +89,17 @@ async def stream_events(
     ] = False,
     last_event_id: Annotated[
         str | None,
-        Header(description="The last `id` received: the stream starts with what came after."),
+        Header(
+            max_length=20,
+            description="The last `id` received: the stream starts with what came after.",
+        ),
     ] = None,
     last_event_id_query: Annotated[
         str | None,
         Query(
             alias="lastEventId",
-            max_length=20,
+            max_length=18,
+            pattern=r"^[0-9]+$",
             description="`Last-Event-ID` as a query parameter, for a first connection that "
             "cannot set headers.",
         ),
