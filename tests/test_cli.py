@@ -78,12 +78,13 @@ def schema_version(database: Path) -> str:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], ["serve", "migrate", "openapi"]),
+        ([], ["serve", "worker", "migrate", "openapi"]),
         (["serve"], ["--host", "--port", "--workers", "--reload"]),
+        (["worker"], ["--once", "SIGTERM"]),
         (["migrate"], ["revision", "[default: head]"]),
         (["openapi"], ["--output"]),
     ],
-    ids=["pressroom", "serve", "migrate", "openapi"],
+    ids=["pressroom", "serve", "worker", "migrate", "openapi"],
 )
 def test_help_describes_each_command(
     pressroom: Pressroom, args: list[str], expected: list[str]

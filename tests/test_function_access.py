@@ -6,7 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
+from pressroom.core.db import Database
+from pressroom.core.models import utcnow
+from pressroom.core.outbox import OutboxEvent, record
 from tests.core import ENDPOINTS, Endpoint
 from tests.factories import (
     Person,
@@ -31,7 +35,20 @@ def test_the_admin_routes_are_all_found() -> None:
         "DELETE /api/admin/articles/{slug}",
         "DELETE /api/admin/comments/{comment_id}",
         "GET /api/admin/audit",
+        "GET /api/admin/outbox/dead-letters",
+        "POST /api/admin/outbox/dead-letters/{event_id}/retry",
     } <= names
+
+
+async def dead_letter(app: FastAPI) -> int:
+    """An outbox event the relay gave up on: what an admin may retry."""
+    database: Database = app.state.database
+    async with database.session() as session:
+        event = await record(session, "article.created", {})
+        await session.execute(
+            update(OutboxEvent).where(OutboxEvent.id == event.id).values(dead_at=utcnow())
+        )
+    return event.id
 
 
 async def api_key(client: httpx.AsyncClient, owner: Person, scopes: list[str]) -> dict[str, str]:
@@ -52,7 +69,12 @@ async def test_only_the_admin_scope_reaches_an_admin_route(
     user = await register(client, "mallory")
     article = await make_article(client, user, title="Target")
     comment = await make_comment(client, user, article["slug"])
-    values = {"username": user.username, "slug": article["slug"], "comment_id": str(comment["id"])}
+    values = {
+        "username": user.username,
+        "slug": article["slug"],
+        "comment_id": str(comment["id"]),
+        "event_id": str(await dead_letter(app)),
+    }
     path = path_of(endpoint, values)
     attempts: dict[str, dict[str, str]] = {
         "user token": user.auth,

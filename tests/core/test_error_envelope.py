@@ -70,6 +70,7 @@ def _concrete(endpoint: Endpoint) -> str:
         "username": "someone",
         "comment_id": "1",
         "key_id": "1",
+        "event_id": "1",
         "session_id": "s" * 22,
     }
     return endpoint.path.format(**{name: values[name] for name in endpoint.path_params})

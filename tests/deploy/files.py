@@ -29,13 +29,20 @@ def manifest_paths() -> list[Path]:
     return sorted(path for path in K8S.glob("*.yaml") if path != KUSTOMIZATION)
 
 
+WORKER = "Deployment (worker)"
+"""The key of the background worker's Deployment in `manifests()` (the API's is `Deployment`)."""
+
+
 def manifests() -> dict[str, dict[str, Any]]:
-    """Manifests by kind (one object of each kind here)."""
+    """Manifests by kind (one object of each kind here, but the worker's Deployment: `WORKER`)."""
     by_kind: dict[str, dict[str, Any]] = {}
     for path in manifest_paths():
         document = load_yaml(path)
-        assert document["kind"] not in by_kind, f"two {document['kind']} manifests"
-        by_kind[document["kind"]] = document
+        labels = document["metadata"].get("labels", {})
+        is_worker = labels.get("app.kubernetes.io/component") == "worker"
+        key = WORKER if is_worker and document["kind"] == "Deployment" else document["kind"]
+        assert key not in by_kind, f"two {key} manifests"
+        by_kind[key] = document
     return by_kind
 
 

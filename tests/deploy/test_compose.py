@@ -43,8 +43,9 @@ def test_the_schema_catches_a_misspelt_service_key() -> None:
 def test_the_stack_has_api_migration_postgres_redis_and_a_mail_catcher() -> None:
     services = _services()
 
-    assert set(services) == {"api", "migrate", "postgres", "redis", "mailpit"}
+    assert set(services) == {"api", "worker", "migrate", "postgres", "redis", "mailpit"}
     assert services["api"]["command"] == ["serve"]
+    assert services["worker"]["command"] == ["worker"]
     assert services["migrate"]["command"] == ["migrate"]
     assert services["mailpit"]["image"].startswith("axllent/mailpit:")
 
@@ -60,7 +61,7 @@ def test_the_api_starts_only_after_the_migration_succeeded() -> None:
 
 def test_every_long_running_service_has_a_health_check() -> None:
     for name, service in _services().items():
-        if name == "migrate":
+        if name in ("migrate", "worker"):  # a one-off job; a process with no port
             assert service["healthcheck"] == {"disable": True}
         else:
             assert service["healthcheck"]["test"][0] == "CMD", name
@@ -117,3 +118,20 @@ def test_the_compose_health_check_and_data_volume_match_the_image() -> None:
 
     assert api["healthcheck"]["test"][1:3] == script
     assert api["environment"]["PRESSROOM_DATA_DIR"] == dockerfile_env(image)["PRESSROOM_DATA_DIR"]
+
+
+def test_a_worker_delivers_background_jobs_for_the_api() -> None:
+    api, worker = _services()["api"], _services()["worker"]
+
+    assert api["environment"]["PRESSROOM_OUTBOX__RELAY"] == "external"
+    # The same image, settings and hardening as the API (the shared anchor).
+    assert (
+        worker["environment"]["PRESSROOM_DATABASE__URL"]
+        == api["environment"]["PRESSROOM_DATABASE__URL"]
+    )
+    assert worker["read_only"] is True
+    assert worker["cap_drop"] == ["ALL"]
+    assert worker["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert worker["restart"] == "unless-stopped"
+    # Its batch in hand finishes before compose's SIGKILL.
+    assert int(worker["stop_grace_period"].removesuffix("s")) > 30 * 5

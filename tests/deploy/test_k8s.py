@@ -13,6 +13,7 @@ from pressroom.core.settings import Settings
 from tests.deploy.files import (
     K8S,
     KUSTOMIZATION,
+    WORKER,
     dockerfile_env,
     dockerfile_stages,
     image_user,
@@ -106,7 +107,7 @@ def test_termination_grace_outlasts_the_pre_stop_pause_and_the_shutdown_grace() 
     assert pod["terminationGracePeriodSeconds"] > pause + shutdown_grace
 
 
-@pytest.mark.parametrize("kind", ["Deployment", "Job"])
+@pytest.mark.parametrize("kind", ["Deployment", WORKER, "Job"])
 def test_pods_run_as_the_image_user_without_privileges_on_a_read_only_root(kind: str) -> None:
     pod = _pod(kind)
     image_uid, image_gid = image_user(dockerfile_stages()[-1]).split(":")
@@ -124,7 +125,7 @@ def test_pods_run_as_the_image_user_without_privileges_on_a_read_only_root(kind:
         assert "privileged" not in context
 
 
-@pytest.mark.parametrize("kind", ["Deployment", "Job"])
+@pytest.mark.parametrize("kind", ["Deployment", WORKER, "Job"])
 def test_the_only_writable_paths_are_empty_dirs_for_tmp_and_the_data_dir(kind: str) -> None:
     pod = _pod(kind)
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
@@ -138,7 +139,7 @@ def test_the_only_writable_paths_are_empty_dirs_for_tmp_and_the_data_dir(kind: s
     assert all("emptyDir" in volumes[name] for name in mounts.values())
 
 
-@pytest.mark.parametrize("kind", ["Deployment", "Job"])
+@pytest.mark.parametrize("kind", ["Deployment", WORKER, "Job"])
 def test_every_container_has_resource_requests_and_limits(kind: str) -> None:
     for container in _pod(kind)["containers"]:
         assert set(container["resources"]["requests"]) == {"cpu", "memory"}
@@ -146,7 +147,7 @@ def test_every_container_has_resource_requests_and_limits(kind: str) -> None:
 
 
 def test_settings_come_from_the_config_map_and_the_secret() -> None:
-    for kind in ("Deployment", "Job"):
+    for kind in ("Deployment", WORKER, "Job"):
         sources = _pod(kind)["containers"][0]["envFrom"]
         assert {"configMapRef": {"name": manifests()["ConfigMap"]["metadata"]["name"]}} in sources
         assert {"secretRef": {"name": manifests()["Secret"]["metadata"]["name"]}} in sources
@@ -245,5 +246,25 @@ def test_the_largest_fleet_fits_in_the_postgres_connection_limit() -> None:
     )
     pods = manifests()["HorizontalPodAutoscaler"]["spec"]["maxReplicas"]
     migration_job = per_worker
+    worker = manifests()[WORKER]["spec"]
+    pool = {item["name"]: int(item["value"]) for item in _pod(WORKER)["containers"][0]["env"]}
+    workers = worker["replicas"] * (
+        pool["PRESSROOM_DATABASE__POOL_SIZE"] + pool["PRESSROOM_DATABASE__MAX_OVERFLOW"]
+    )
 
-    assert pods * int(config["PRESSROOM_SERVER__WORKERS"]) * per_worker + migration_job <= 100
+    api = pods * int(config["PRESSROOM_SERVER__WORKERS"]) * per_worker
+    assert api + workers + migration_job <= 100
+
+
+def test_a_worker_deployment_delivers_background_jobs_for_the_api() -> None:
+    worker = _pod(WORKER)["containers"][0]
+    labels = manifests()[WORKER]["spec"]["template"]["metadata"]["labels"]
+
+    assert worker["image"] == _api()["image"]
+    assert worker["args"] == ["worker"]
+    assert _config()["PRESSROOM_OUTBOX__RELAY"] == "external"
+    # Neither the API's Service, budget nor autoscaler selects the worker pods.
+    assert labels["app.kubernetes.io/component"] == "worker"
+    assert manifests()["Service"]["spec"]["selector"].items() - labels.items()
+    # The batch in hand (handler_timeout x ceil(batch_size / concurrency)) finishes first.
+    assert _pod(WORKER)["terminationGracePeriodSeconds"] > 30 * 5

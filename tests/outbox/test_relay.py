@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from pressroom.core.models import utcnow
 from pressroom.core.outbox import Delivery, Handlers, ProcessedEvent
 from pressroom.core.outbox.relay import Relay, backoff_seconds, error_text
 from pressroom.core.settings import OutboxSettings, Settings
+from tests.conftest import base_settings
 from tests.outbox.helpers import (
     add_events,
     ago,
@@ -97,7 +99,7 @@ async def test_events_of_a_kind_nobody_handles_are_delivered_at_once(database: D
 
 
 async def test_a_failing_handler_is_retried_with_growing_delays_then_dead_lettered(
-    database: Database,
+    database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     [event] = await add_events(database, KIND)
     failing = Failing("connect to smtp://mailer:hunter2@mail.example.com failed")
@@ -136,6 +138,11 @@ async def test_a_failing_handler_is_retried_with_growing_delays_then_dead_letter
     await set_columns(database, [event.id], next_attempt_at=ago(days=1))
     assert await relay.deliver_due() == 0
     assert failing.calls == 3
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert [level for level, _ in lines] == ["WARNING", "WARNING", "ERROR"]
+    assert lines[0][1].startswith(f"outbox event {event.key} ({KIND}) failed (attempt 1 of 3)")
+    assert lines[2][1].startswith(f"outbox event {event.key} ({KIND}) dead after 3 attempts")
+    assert not any("hunter2" in line for _, line in lines)
 
 
 async def test_a_handler_that_takes_too_long_counts_as_a_failed_attempt(
@@ -278,3 +285,25 @@ def test_a_lease_shorter_than_a_slow_batch_is_refused() -> None:
     with pytest.raises(ValueError, match="lease_seconds"):
         OutboxSettings(handler_timeout=30, batch_size=20, concurrency=4, lease_seconds=150)
     assert OutboxSettings(handler_timeout=30, batch_size=20, concurrency=4, lease_seconds=151)
+
+
+async def test_a_relay_waits_out_a_database_it_cannot_use_without_tracebacks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Not migrated: every claim fails, as it would while the database is down.
+    settings = base_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    async with open_database(settings) as database:
+        relay = relay_for(database, Handlers(), poll_interval=0.05)
+        relay.start()
+        try:
+            async with asyncio.timeout(10):
+                while not caplog.records:  # noqa: ASYNC110 (log records signal nothing)
+                    await asyncio.sleep(0.01)
+        finally:
+            await relay.stop(grace=10)
+
+    [first, *_] = caplog.records
+    assert first.levelname == "WARNING"
+    assert "outbox relay: database unavailable" in first.getMessage()
+    assert "no such table: outbox_events" in first.getMessage()
+    assert all(record.exc_info is None for record in caplog.records)

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, exists, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from pressroom.core.models import utcnow
 from pressroom.core.observability.redaction import REDACTED, scrub
@@ -47,6 +48,9 @@ ERROR_CHARS = 1000
 PURGE_EVERY_SECONDS = 300.0
 PURGE_BATCH = 1000
 MAX_DOUBLINGS = 40  # beyond this the cap applies anyway; keeps 2**n a sane float
+MAX_IDLE_PAUSE = 30.0  # longest wait between tries while the database fails
+# The database is down, unreachable, not migrated yet, or timed out: expected, and retried.
+DATABASE_TROUBLE = (SQLAlchemyError, OSError, TimeoutError)
 # `scheme://user:password@host`: a URL's credentials, as a driver's error message may quote.
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^\s/@]+@", re.IGNORECASE)
 _jitter = random.SystemRandom()
@@ -83,6 +87,7 @@ class Relay:
     # ------------------------------------------------------------ running
     async def run(self) -> None:
         """Deliver until `stop_soon()`: the batch in hand is finished first."""
+        failures = 0
         while not self._stopping.is_set():
             self._wake.clear()  # a commit from here on wakes the next pause at once
             claimed = 0
@@ -91,10 +96,28 @@ class Relay:
                 if time.monotonic() >= self._next_purge:
                     await self.purge()
                     self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            except DATABASE_TROUBLE as exc:
+                failures += 1
+                # One line, no traceback: /readyz and the database probe tell the rest.
+                logger.warning(
+                    "outbox relay: database unavailable (%s); trying again in %.0fs",
+                    error_text(exc).splitlines()[0],
+                    self._idle_pause(failures),
+                )
             except Exception:
+                failures += 1
                 logger.exception("outbox relay: batch failed; trying again after a pause")
-            if claimed < self.settings.batch_size:  # a full batch: more may be waiting
-                await self._pause(self.settings.poll_interval)
+            else:
+                failures = 0
+            if failures or claimed < self.settings.batch_size:  # full batch: more may wait
+                await self._pause(self._idle_pause(failures))
+
+    def _idle_pause(self, failures: int) -> float:
+        """The poll interval, doubled for each failure in a row (up to 30 s)."""
+        if not failures:
+            return self.settings.poll_interval
+        doublings = min(failures, MAX_DOUBLINGS)
+        return max(self.settings.poll_interval, min(MAX_IDLE_PAUSE, 2.0**doublings / 2))
 
     async def drain(self) -> int:
         """Deliver batches until nothing is due (`pressroom worker --once`); events claimed."""
@@ -150,7 +173,16 @@ class Relay:
 
             async def deliver(delivery: Delivery) -> None:
                 async with limit:
-                    await self._deliver(delivery)
+                    try:
+                        await self._deliver(delivery)
+                    except DATABASE_TROUBLE as exc:
+                        # Still leased: delivered again once the lease expires.
+                        logger.warning(
+                            "outbox event %s: outcome not recorded (%s); it is delivered again "
+                            "after its lease",
+                            delivery.key,
+                            error_text(exc).splitlines()[0],
+                        )
 
             async with asyncio.TaskGroup() as group:
                 for delivery in deliveries:
@@ -218,24 +250,25 @@ class Relay:
     async def _failed(self, delivery: Delivery, exc: Exception) -> None:
         now = utcnow()
         error = error_text(exc)
-        where = {"id": delivery.id, "kind": delivery.kind, "key": delivery.key}
         if delivery.attempt >= self.settings.max_attempts:
             logger.error(
-                "outbox event dead after %d attempts: %s",
+                "outbox event %s (%s) dead after %d attempts: %s",
+                delivery.key,
+                delivery.kind,
                 delivery.attempt,
                 error,
-                extra={"outbox": where},
             )
             await self._settle(delivery, dead_at=now, claimed_until=None, last_error=error)
             return
         delay = backoff_seconds(delivery.attempt, self.settings)
         logger.warning(
-            "outbox event failed (attempt %d of %d), next try in %.0fs: %s",
+            "outbox event %s (%s) failed (attempt %d of %d), next try in %.0fs: %s",
+            delivery.key,
+            delivery.kind,
             delivery.attempt,
             self.settings.max_attempts,
             delay,
             error,
-            extra={"outbox": where},
         )
         await self._settle(
             delivery,
