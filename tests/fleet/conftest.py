@@ -1,0 +1,42 @@
+"""The fleet fixture: one cluster of real workers for the whole package, reset between tests.
+
+A failing test's report carries the tail of every worker's log."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from tests.fleet.cluster import Cluster, fleet
+
+REDIS_URL = os.environ.get("PRESSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="package")
+def fleet_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with fleet(tmp_path_factory.mktemp("fleet"), REDIS_URL) as cluster:
+        yield cluster
+    stuck = {name: code for name, code in cluster.exit_codes.items() if code != 0}
+    if stuck:
+        pytest.fail(f"workers did not stop cleanly {stuck}:\n{cluster.logs()}", pytrace=False)
+
+
+@pytest.fixture
+def cluster(fleet_cluster: Cluster) -> Cluster:
+    """The package's fleet with empty tables and no Redis keys (budgets, cache entries)."""
+    fleet_cluster.reset()
+    return fleet_cluster
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        found = getattr(item, "funcargs", {}).get("cluster")
+        if isinstance(found, Cluster):
+            report.sections.append(("fleet worker logs", found.logs()))
+    return report
