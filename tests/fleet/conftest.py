@@ -5,8 +5,9 @@ A failing test's report carries the tail of every worker's log."""
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
+import httpx
 import pytest
 
 from tests.fleet.cluster import Cluster, fleet
@@ -28,6 +29,15 @@ def cluster(fleet_cluster: Cluster) -> Cluster:
     """The package's fleet with empty tables and no Redis keys (budgets, cache entries)."""
     fleet_cluster.reset()
     return fleet_cluster
+
+
+@pytest.fixture
+async def workers(cluster: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One client per worker: A, B, C."""
+    clients = [httpx.AsyncClient(base_url=url, timeout=10) for url in cluster.urls]
+    yield clients
+    for client in clients:
+        await client.aclose()
 
 
 @pytest.hookimpl(wrapper=True)

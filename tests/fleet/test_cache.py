@@ -7,7 +7,6 @@ through the API on another worker is seen at once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,14 +16,6 @@ from tests.factories import Person, make_article, make_comment, register
 from tests.fleet.cluster import Cluster
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def workers(cluster: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients = [httpx.AsyncClient(base_url=url, timeout=10) for url in cluster.urls]
-    yield clients
-    for client in clients:
-        await client.aclose()
 
 
 async def get(client: httpx.AsyncClient, path: str, person: Person | None = None) -> Any:

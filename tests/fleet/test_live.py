@@ -28,14 +28,6 @@ PROBES = 10
 WAIT = 10.0  # for what is not the measured fan-out
 
 
-@pytest.fixture
-async def workers(cluster: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients = [httpx.AsyncClient(base_url=url, timeout=10) for url in cluster.urls]
-    yield clients
-    for client in clients:
-        await client.aclose()
-
-
 @asynccontextmanager
 async def live_comments(url: str, slug: str, person: Person) -> AsyncIterator[ClientConnection]:
     ws_url = url.replace("http://", "ws://") + f"/api/articles/{slug}/live"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -21,14 +20,6 @@ from tests.fleet.recording_serve import deliveries_key
 pytestmark = pytest.mark.slow
 
 DELIVERY_SECONDS = 15.0
-
-
-@pytest.fixture
-async def workers(cluster: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients = [httpx.AsyncClient(base_url=url, timeout=10) for url in cluster.urls]
-    yield clients
-    for client in clients:
-        await client.aclose()
 
 
 async def outbox_rows(cluster: Cluster) -> list[asyncpg.Record]:

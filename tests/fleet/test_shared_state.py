@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
@@ -11,15 +9,6 @@ from tests.factories import PASSWORD, Person, assert_error, make_article, regist
 from tests.fleet.cluster import Cluster
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def workers(cluster: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One client per worker: A, B, C."""
-    clients = [httpx.AsyncClient(base_url=url, timeout=10) for url in cluster.urls]
-    yield clients
-    for client in clients:
-        await client.aclose()
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:

@@ -111,10 +111,8 @@ class Unprocessable(AppError):
     message = "is invalid"
 
 
-class TooManyRequests(AppError):
-    status_code = 429
-    field = "rate_limit"
-    message = "too many requests, retry later"
+class RetryLater(AppError):
+    """A refusal that says when to come back: `Retry-After` seconds."""
 
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message)
@@ -123,6 +121,12 @@ class TooManyRequests(AppError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyRequests(RetryLater):
+    status_code = 429
+    field = "rate_limit"
+    message = "too many requests, retry later"
 
 
 class ServiceUnavailable(AppError):
