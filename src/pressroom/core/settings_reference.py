@@ -239,7 +239,7 @@ def render(model: type[BaseModel] = Settings) -> str:
     """The reference as Markdown: one table per section."""
     lines = [
         f"<!-- Generated from the Settings model by `{COMMAND}`: edit the field "
-        "descriptions in src/pressroom/core/settings.py, not this block. -->",
+        "descriptions in src/pressroom/core/settings/, not this block. -->",
     ]
     for section in sections(model):
         lines += ["", f"### {section.title} (`{section.variables}`)", ""]
