@@ -113,10 +113,14 @@ async def stream_events(
     slots: StreamSlots = state.live_slots
     # Taken before the stream starts (a refusal is a plain 429), given back however it ends.
     slot = await slots.acquire(caller.id if caller is not None else None, client_ip(request.scope))
-    stream = EventStream(
-        service, state.broker, state.lifecycle.closing, state.settings.live, filter_
-    )
-    frames = stream.frames(last_event_id if last_event_id is not None else last_event_id_query)
+    try:
+        stream = EventStream(
+            service, state.broker, state.lifecycle.closing, state.settings.live, filter_
+        )
+        frames = stream.frames(last_event_id if last_event_id is not None else last_event_id_query)
+    except BaseException:
+        await slots.release(slot)
+        raise
     return EventStreamResponse(frames, on_close=lambda: slots.release(slot))
 
 
