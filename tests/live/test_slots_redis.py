@@ -5,6 +5,7 @@ when CI=true."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -24,7 +25,7 @@ from pressroom.live.slots import StreamSlots, TooManyStreams
 from pressroom.main import create_app
 from tests.conftest import IN_CI, base_settings
 from tests.factories import make_article, register
-from tests.live.drivers import EventStreamClient, WebSocketClient
+from tests.live.drivers import WAIT, EventStreamClient, WebSocketClient
 from tests.test_server_process import free_port
 
 REDIS_URL = os.environ.get("PRESSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -216,3 +217,39 @@ async def test_without_redis_streams_are_counted_per_worker_without_errors(
         assert not app.state.live_slots.shared
     failures = [r for r in caplog.records if "counted per worker" in r.getMessage()]
     assert len(failures) == 1  # once per outage, not once per stream
+
+
+class WatchedSlots(StreamSlots):
+    """Slots that say when their renewal loop has renewed."""
+
+    renewed: asyncio.Event
+
+    async def renew(self) -> None:
+        await super().renew()
+        self.renewed.set()
+
+
+async def test_each_worker_renews_the_leases_of_its_open_streams(
+    redis_url: str, key_prefix: str
+) -> None:
+    slots = WatchedSlots(1, 1, url=redis_url, key_prefix=key_prefix, renew_seconds=0.05)
+    slots.renewed = asyncio.Event()
+    await slots.open()
+    client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=2)
+    key = f"{key_prefix}:live:slots:user:7"
+    try:
+        slot = await slots.acquire(7, "10.0.0.1")
+        first = await client.zscore(key, slot.member)
+        assert first is not None
+        slots.renewed.clear()
+        async with asyncio.timeout(WAIT):
+            await slots.renewed.wait()
+        renewed = await client.zscore(key, slot.member)
+        assert renewed is not None
+        assert renewed > first
+        assert await client.ttl(key) > 0
+        await slots.release(slot)
+        assert await client.zcard(key) == 0
+    finally:
+        await slots.close()
+        await client.aclose()
