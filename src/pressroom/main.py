@@ -44,7 +44,7 @@ from pressroom.jobs import event_handlers
 from pressroom.live.repository import LiveReads
 from pressroom.live.router import router as live_router
 from pressroom.live.service import LiveService
-from pressroom.live.slots import StreamSlots
+from pressroom.live.slots import create_stream_slots
 from pressroom.profiles.router import router as profiles_router
 from pressroom.tags.router import router as tags_router
 from pressroom.users.router import router as users_router
@@ -82,6 +82,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.cache.open()
     await app.state.ratelimiter.open()
     await app.state.broker.open()
+    await app.state.live_slots.open()
     if settings.server.freeze_gc:
         # Everything built so far (the app, its routes, models, SQLAlchemy's metadata and
         # caches) lives as long as the process: freezing it spares each full collection
@@ -105,6 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await relay.stop(settings.server.shutdown_grace_seconds)
         await app.state.background.drain()
         await app.state.ratelimiter.close()
+        await app.state.live_slots.close()
         await app.state.broker.close()
         if app.state.cache is not None:
             await app.state.cache.close()
@@ -184,9 +186,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ratelimiter = RateLimiter(settings)
     # Live updates between workers: Redis pub/sub when configured (core/broker.py).
     app.state.broker = create_broker(settings)
-    app.state.live_slots = StreamSlots(
-        settings.live.max_streams_per_user, settings.live.max_streams_per_ip
-    )
+    # Caps on live streams: counted in Redis across workers when configured (live/slots.py).
+    app.state.live_slots = create_stream_slots(settings)
     # The exports this process streams: one per user, `exports.max_per_worker` in all.
     app.state.exports = ExportGate(settings.exports.max_per_worker)
 

@@ -111,12 +111,17 @@ async def stream_events(
     filter_ = StreamFilter(author.lower() if author else None, tag or None, followees)
     state = request.app.state
     slots: StreamSlots = state.live_slots
-    key = slots.acquire(caller.id if caller is not None else None, client_ip(request.scope))
-    stream = EventStream(
-        service, state.broker, state.lifecycle.closing, state.settings.live, filter_
-    )
-    frames = stream.frames(last_event_id if last_event_id is not None else last_event_id_query)
-    return EventStreamResponse(frames, on_close=lambda: slots.release(key))
+    # Taken before the stream starts (a refusal is a plain 429), given back however it ends.
+    slot = await slots.acquire(caller.id if caller is not None else None, client_ip(request.scope))
+    try:
+        stream = EventStream(
+            service, state.broker, state.lifecycle.closing, state.settings.live, filter_
+        )
+        frames = stream.frames(last_event_id if last_event_id is not None else last_event_id_query)
+    except BaseException:
+        await slots.release(slot)
+        raise
+    return EventStreamResponse(frames, on_close=lambda: slots.release(slot))
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -158,7 +163,7 @@ async def article_live_comments(websocket: WebSocket, slug: str) -> None:
         return
     slots: StreamSlots = state.live_slots
     try:
-        key = slots.acquire(user_id, client_ip(websocket.scope))
+        slot = await slots.acquire(user_id, client_ip(websocket.scope))
     except TooManyStreams as refused:
         await websocket.close(TOO_MANY, refused.errors["streams"][0][:120])
         return
@@ -170,4 +175,4 @@ async def article_live_comments(websocket: WebSocket, slug: str) -> None:
             with suppress(RuntimeError, OSError):  # the client may have left meanwhile
                 await websocket.close(outcome.code, outcome.reason)
     finally:
-        slots.release(key)
+        await slots.release(slot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -177,7 +177,9 @@ class EventStreamResponse(StreamingResponse):
 
     media_type = "text/event-stream"
 
-    def __init__(self, frames: AsyncIterator[bytes], on_close: Callable[[], None]) -> None:
+    def __init__(
+        self, frames: AsyncIterator[bytes], on_close: Callable[[], Awaitable[None]]
+    ) -> None:
         headers = {"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"}
         super().__init__(frames, headers=headers, media_type=self.media_type)
         self.frames = frames
@@ -201,7 +203,7 @@ class EventStreamResponse(StreamingResponse):
         except OSError:
             pass  # the client went away while we wrote
         finally:
-            self.on_close()
+            await self.on_close()  # shielded by the callee: it runs while cancelled too
             aclose = getattr(self.frames, "aclose", None)
             if aclose is not None:
                 await aclose()

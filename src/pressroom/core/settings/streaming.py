@@ -42,15 +42,17 @@ class LiveSettings(BaseModel):
         default=5,
         ge=1,
         le=1000,
-        description="Concurrent event streams and live sockets one signed-in user may hold, "
-        "counted in each worker process.",
+        description="Concurrent event streams and live sockets one signed-in user may hold: "
+        "across all workers when `redis.url` is set (leases in Redis), in each worker process "
+        "without Redis or while it fails.",
     )
     max_streams_per_ip: int = Field(
         default=20,
         ge=1,
         le=10_000,
-        description="Concurrent anonymous event streams and live sockets per client IP, counted "
-        "in each worker process.",
+        description="Concurrent anonymous event streams and live sockets per client IP: across "
+        "all workers when `redis.url` is set (leases in Redis), in each worker process without "
+        "Redis or while it fails.",
     )
     subscriber_buffer: int = Field(
         default=1000,
