@@ -27,6 +27,8 @@ from pressroom.main import create_app
 
 PG_ADMIN_DSN = os.environ.get("PRESSROOM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Shared fixtures of their own module: `redis_url`, `key_prefix` (tests/redis_fixtures.py).
+pytest_plugins = ["tests.redis_fixtures"]
 TEST_SECRET = "test-secret-" + "x" * 40
 TABLES = (
     "account_tokens, processed_events, outbox_events, audit_log, api_keys, "

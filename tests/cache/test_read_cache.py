@@ -7,7 +7,6 @@ CI=true)."""
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,8 +24,7 @@ from pressroom.core.settings import Settings
 from pressroom.main import create_app
 from tests.conftest import IN_CI, StatementLog, base_settings
 from tests.factories import make_admin, make_article, make_comment, register
-
-REDIS_URL = os.environ.get("PRESSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.redis_fixtures import REDIS_URL
 
 
 def _closed_port() -> int:

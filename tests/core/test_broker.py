@@ -18,12 +18,7 @@ from pressroom.core.broker import (
     create_broker,
 )
 from tests.conftest import base_settings
-from tests.core.test_ratelimit_redis import (  # noqa: F401 (fixtures)
-    RedisServer,
-    key_prefix,
-    private_redis,
-    redis_url,
-)
+from tests.core.test_ratelimit_redis import RedisServer, private_redis  # noqa: F401 (fixture)
 from tests.test_server_process import free_port
 
 WAIT = 5.0  # generous bound for a message to arrive; never a speed assertion
@@ -113,7 +108,7 @@ def test_without_redis_the_broker_is_in_process(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- Redis
 @pytest.fixture
-async def workers(redis_url: str, key_prefix: str) -> AsyncIterator[list[RedisBroker]]:  # noqa: F811
+async def workers(redis_url: str, key_prefix: str) -> AsyncIterator[list[RedisBroker]]:
     """Two brokers on one Redis, as two worker processes would have."""
     brokers = [redis_broker(redis_url, key_prefix), redis_broker(redis_url, key_prefix)]
     for broker in brokers:
@@ -142,8 +137,8 @@ async def test_a_message_published_on_one_worker_reaches_subscribers_on_another(
 
 
 async def test_deployments_with_different_prefixes_do_not_hear_each_other(
-    redis_url: str,  # noqa: F811
-    key_prefix: str,  # noqa: F811
+    redis_url: str,
+    key_prefix: str,
 ) -> None:
     ours, theirs = redis_broker(redis_url, key_prefix), redis_broker(redis_url, key_prefix + "-x")
     brokers: list[Broker] = [ours, theirs]

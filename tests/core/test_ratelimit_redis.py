@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import httpx
 import pytest
@@ -25,8 +22,9 @@ from fastapi import FastAPI
 
 from pressroom.core.ratelimit import RateLimiter
 from pressroom.core.settings import Settings
-from tests.conftest import IN_CI, base_settings
+from tests.conftest import base_settings
 from tests.factories import register
+from tests.redis_fixtures import REDIS_URL, unavailable
 from tests.test_server_process import (
     environment,
     free_port,
@@ -36,40 +34,7 @@ from tests.test_server_process import (
     wait_until_answering,
 )
 
-REDIS_URL = os.environ.get("PRESSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 START_SECONDS = 10.0
-
-
-def unavailable(message: str) -> NoReturn:
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: Redis tests must run)", pytrace=False)
-    pytest.skip(f"{message}; start Redis to run the Redis rate limit tests")
-
-
-@pytest.fixture
-def key_prefix() -> Iterator[str]:
-    """A prefix of this test's own; its keys are deleted afterwards."""
-    prefix = f"pressroom-test-{uuid.uuid4().hex}"
-    yield prefix
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
-        with client:
-            for key in client.scan_iter(match=f"{prefix}:*"):
-                client.delete(key)
-    except (redis.RedisError, OSError):
-        pass
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        await client.ping()
-    except (redis.RedisError, OSError) as exc:
-        unavailable(f"Redis not reachable at {REDIS_URL}: {exc}")
-    finally:
-        await client.aclose()
-    return REDIS_URL
 
 
 def redis_keys(prefix: str) -> list[bytes]:

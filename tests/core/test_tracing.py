@@ -17,10 +17,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from pressroom.main import create_app
 from tests.conftest import base_settings
 from tests.core.log_capture import captured_logs
-from tests.core.test_ratelimit_redis import key_prefix, redis_url
 
 SERVER = Span.SpanKind.SPAN_KIND_SERVER
-__all__ = ["key_prefix", "redis_url"]  # fixtures
 
 
 class Receiver(ThreadingHTTPServer):

@@ -4,15 +4,13 @@ A failing test's report carries the tail of every worker's log."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Generator, Iterator
 
 import httpx
 import pytest
 
 from tests.fleet.cluster import Cluster, fleet
-
-REDIS_URL = os.environ.get("PRESSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.redis_fixtures import REDIS_URL
 
 
 @pytest.fixture(scope="package")

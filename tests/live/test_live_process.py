@@ -19,7 +19,6 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.core.test_ratelimit_redis import REDIS_URL, redis_url  # noqa: F401 (fixture)
 from tests.live.drivers import parse_frame
 from tests.test_server_process import (
     environment,
@@ -104,7 +103,7 @@ def fleet_database() -> Iterator[str]:
 async def test_an_event_caused_on_one_server_reaches_a_stream_on_another(
     tmp_path: Path,
     fleet_database: str,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     common = {
         "PRESSROOM_DATABASE__URL": fleet_database,

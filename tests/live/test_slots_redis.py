@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import NoReturn
 
 import httpx
 import pytest
@@ -23,47 +20,16 @@ from fastapi import FastAPI
 from pressroom.core.settings import Settings
 from pressroom.live.slots import StreamSlots, TooManyStreams
 from pressroom.main import create_app
-from tests.conftest import IN_CI, base_settings
+from tests.conftest import base_settings
 from tests.factories import make_article, register
 from tests.live.drivers import WAIT, EventStreamClient, WebSocketClient
+from tests.redis_fixtures import REDIS_URL
 from tests.test_server_process import free_port
 
-REDIS_URL = os.environ.get("PRESSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REFUSED = (
     b'{"errors":{"streams":["this user already holds 2 live streams: '
     b'close one before opening another"]}}'
 )
-
-
-def unavailable(message: str) -> NoReturn:
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: Redis tests must run)", pytrace=False)
-    pytest.skip(f"{message}; start Redis to run the Redis stream cap tests")
-
-
-@pytest.fixture
-def key_prefix() -> Iterator[str]:
-    """A prefix of this test's own; its keys are deleted afterwards."""
-    prefix = f"pressroom-test-{uuid.uuid4().hex}"
-    yield prefix
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_timeout=2) as client:
-            for key in client.scan_iter(match=f"{prefix}:*"):
-                client.delete(key)
-    except (redis.RedisError, OSError):
-        pass
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    client = redis.asyncio.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        await client.ping()
-    except (redis.RedisError, OSError) as exc:
-        unavailable(f"Redis not reachable at {REDIS_URL}: {exc}")
-    finally:
-        await client.aclose()
-    return REDIS_URL
 
 
 def members(key: str) -> int:
