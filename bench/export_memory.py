@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
+from run import JWT_SECRET, free_port, pg_admin, settings_for, wait_until_up
 
 from pressroom import seeding
 from pressroom.admin.service import AdminAccounts
@@ -43,7 +43,6 @@ from pressroom.core import migrations
 from pressroom.core.db import Database, create_engine
 from pressroom.core.settings import Settings
 
-JWT_SECRET = "bench-only-secret-" + "x" * 32
 EXPORT = "/api/admin/exports/articles"
 MB = 1024 * 1024
 
@@ -54,19 +53,10 @@ def log(message: str, *, quiet: bool) -> None:
 
 
 # ---------------------------------------------------------------- the database
-async def _pg_admin(dsn: str, *statements: str) -> None:
-    connection = await asyncpg.connect(dsn, timeout=10)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def prepare(admin_dsn: str, name: str, articles: int, workdir: Path) -> tuple[str, str, str]:
     """A fresh, seeded database; its URL, and the admin's email and password."""
     asyncio.run(
-        _pg_admin(
+        pg_admin(
             admin_dsn,
             f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
             f'CREATE DATABASE "{name}"',
@@ -74,16 +64,14 @@ def prepare(admin_dsn: str, name: str, articles: int, workdir: Path) -> tuple[st
     )
     server = admin_dsn.split("://", 1)[1].rsplit("/", 1)[0]
     url = f"postgresql+asyncpg://{server}/{name}"
-    settings = Settings(
-        _env_file=None, data_dir=workdir, database={"url": url}, auth={"jwt_secret": JWT_SECRET}
-    )
+    settings = settings_for(url, workdir)
     migrations.upgrade(settings)
     plan = seeding.SeedPlan(
         articles=articles, comments_per_article=0, favorites_per_article=0, seed_value=2026
     )
     seeded = asyncio.run(seeding.seed(settings, plan))
     asyncio.run(_promote(settings, seeded.demo_username))
-    asyncio.run(_pg_admin(url.replace("postgresql+asyncpg://", "postgresql://"), "VACUUM ANALYZE"))
+    asyncio.run(pg_admin(url.replace("postgresql+asyncpg://", "postgresql://"), "VACUUM ANALYZE"))
     return url, seeded.demo_email, seeded.password
 
 
@@ -97,19 +85,10 @@ async def _promote(settings: Settings, username: str) -> None:
 
 
 def drop(admin_dsn: str, name: str) -> None:
-    asyncio.run(_pg_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 # ---------------------------------------------------------------- the server
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_server(url: str, workdir: Path, port: int, batch_rows: int) -> subprocess.Popen[bytes]:
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("PRESSROOM_")},
@@ -132,20 +111,6 @@ def start_server(url: str, workdir: Path, port: int, batch_rows: int) -> subproc
         stdout=output,
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes], workdir: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"the server exited:\n{(workdir / 'server.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/api/tags", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    sys.exit("the server did not start within 60 s")
 
 
 def resident_bytes(pid: int, field: str = "VmRSS") -> int:
@@ -270,7 +235,7 @@ def main() -> None:
         process = start_server(url, workdir, port, args.batch_rows)
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_up(base, process, workdir)
+            wait_until_up(base, process, workdir / "server.log")
             result = measure(base, process.pid, email, password, quiet)
         finally:
             process.send_signal(signal.SIGTERM)

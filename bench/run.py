@@ -133,7 +133,7 @@ def settings_for(url: str, data_dir: Path) -> Settings:
     )
 
 
-async def _pg_admin(dsn: str, *statements: str) -> None:
+async def pg_admin(dsn: str, *statements: str) -> None:
     connection = await asyncpg.connect(dsn, timeout=10)
     try:
         for statement in statements:
@@ -149,7 +149,7 @@ def fresh_database(backend: str, workdir: Path, admin_dsn: str) -> str:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite+aiosqlite:///{path}"
     asyncio.run(
-        _pg_admin(
+        pg_admin(
             admin_dsn,
             f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)',
             f'CREATE DATABASE "{PG_DATABASE}"',
@@ -170,7 +170,7 @@ def prepare(backend: str, size: int, workdir: Path, admin_dsn: str) -> tuple[str
     if backend == "postgres":
         # Fresh bulk-loaded tables have no planner statistics yet; autovacuum would add them.
         dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        asyncio.run(_pg_admin(dsn, "VACUUM ANALYZE"))
+        asyncio.run(pg_admin(dsn, "VACUUM ANALYZE"))
     print(f"  seeded in {seconds:.1f}s: {seeded}", flush=True)
     run = Run(backend, size, round(seconds, 1), asdict(seeded), os.getloadavg())
     return url, run
@@ -229,7 +229,7 @@ def server(
         process = subprocess.Popen(command, env=env, cwd=workdir, stdout=output, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process, log)
+        wait_until_up(base, process, log)
         yield base, process.pid
     finally:
         process.send_signal(signal.SIGINT)
@@ -240,7 +240,7 @@ def server(
             process.wait()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
